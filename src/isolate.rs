@@ -1,0 +1,260 @@
+//! Per-isolate state: one per N-API env (the main thread and each worker).
+//!
+//! Lives in the env's instance data behind an `Rc`; the GC callbacks hold
+//! another `Rc` to [`GcSide`]. Everything runs on the isolate's own thread, so
+//! interior mutability is `Cell`/`RefCell`. A GC can start inside any N-API
+//! call that allocates, so no `RefCell` borrow is ever held across a call into
+//! N-API or V8; the GC side uses `try_borrow_mut` and drops the record rather
+//! than panic if that rule were ever broken.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use napi::bindgen_prelude::Unknown;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::Status;
+
+use crate::leak::{LeakConfig, LeakDetector, LeakReport};
+use crate::payload::Stats;
+use crate::stats::{kind_slot, FullGc, GcTallies, StatsEngine};
+use crate::v8::{gc_type, GcApi, GcHooks, GcObserver, Isolate};
+
+/// Wakes the isolate's event loop from inside a GC. Unref'd: it never keeps
+/// the process alive.
+pub type Waker = ThreadsafeFunction<(), Unknown<'static>, (), Status, false, true>;
+
+/// What JS listens to; with neither, GCs only bump counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Interest {
+    pub stats: bool,
+    pub leak: bool,
+}
+
+/// What the GC callbacks do with a full GC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Emit per the current interest.
+    Normal,
+    /// `gc()` is running: keep the last full GC for it, emit nothing.
+    Forced,
+}
+
+/// An event waiting for the event loop.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Stats(Box<Stats>),
+    Leak(LeakReport),
+}
+
+/// The part of the state that GC callbacks touch.
+pub struct GcSide {
+    v8: Option<(GcApi, Isolate)>,
+    tallies: Cell<GcTallies>,
+    starts: Cell<[Option<Instant>; 5]>,
+    interest: Cell<Interest>,
+    mode: Cell<Mode>,
+    forced_last: Cell<Option<FullGc>>,
+    engine: RefCell<StatsEngine>,
+    leak: RefCell<LeakDetector>,
+    outbox: RefCell<Vec<Event>>,
+    waker: RefCell<Option<Waker>>,
+    wake_pending: Cell<bool>,
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+impl GcSide {
+    fn new(v8: Option<(GcApi, Isolate)>) -> Self {
+        GcSide {
+            v8,
+            tallies: Cell::new(GcTallies::default()),
+            starts: Cell::new([None; 5]),
+            interest: Cell::new(Interest::default()),
+            mode: Cell::new(Mode::Normal),
+            forced_last: Cell::new(None),
+            engine: RefCell::new(StatsEngine::default()),
+            leak: RefCell::new(LeakDetector::new(LeakConfig::default())),
+            outbox: RefCell::new(Vec::new()),
+            waker: RefCell::new(None),
+            wake_pending: Cell::new(false),
+        }
+    }
+
+    fn full_gc_sample(&self, pause_ns: u64, forced: bool) -> Option<FullGc> {
+        let (api, isolate) = self.v8?;
+        Some(FullGc {
+            ts_ms: now_ms(),
+            pause_ns,
+            heap: api.heap_statistics(isolate),
+            tallies: self.tallies.get(),
+            forced,
+        })
+    }
+
+    /// Turns a full GC into events per the interest; returns its stats.
+    fn observe(&self, gc: &FullGc, emit_stats: bool) -> Option<Stats> {
+        let interest = self.interest.get();
+        let stats = self.engine.try_borrow_mut().ok()?.observe(gc);
+        let leak = if interest.leak {
+            self.leak
+                .try_borrow_mut()
+                .ok()?
+                .observe(gc.ts_ms, gc.heap.used_heap_size)
+        } else {
+            None
+        };
+        if let Ok(mut outbox) = self.outbox.try_borrow_mut() {
+            if emit_stats && interest.stats {
+                outbox.push(Event::Stats(Box::new(stats.clone())));
+            }
+            if let Some(report) = leak {
+                outbox.push(Event::Leak(report));
+            }
+        }
+        self.wake();
+        Some(stats)
+    }
+
+    /// Schedules one call of the JS wake handler if events are waiting.
+    fn wake(&self) {
+        let has_events = self
+            .outbox
+            .try_borrow()
+            .map(|o| !o.is_empty())
+            .unwrap_or(false);
+        if !has_events || self.wake_pending.get() {
+            return;
+        }
+        if let Ok(waker) = self.waker.try_borrow() {
+            if let Some(waker) = waker.as_ref() {
+                if waker.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok {
+                    self.wake_pending.set(true);
+                }
+            }
+        }
+    }
+}
+
+impl GcObserver for GcSide {
+    fn gc_prologue(&self, gc_type: u32, _flags: u32) {
+        if let Some(slot) = kind_slot(gc_type) {
+            let mut starts = self.starts.get();
+            starts[slot] = Some(Instant::now());
+            self.starts.set(starts);
+        }
+    }
+
+    fn gc_epilogue(&self, gc_type: u32, flags: u32) {
+        let Some(slot) = kind_slot(gc_type) else {
+            return;
+        };
+        let mut starts = self.starts.get();
+        let ns = starts[slot]
+            .take()
+            .map(|t| t.elapsed().as_nanos().min(u64::MAX as u128) as u64)
+            .unwrap_or(0);
+        self.starts.set(starts);
+        let mut tallies = self.tallies.get();
+        tallies.record(gc_type, flags, ns);
+        self.tallies.set(tallies);
+
+        if gc_type != gc_type::MARK_SWEEP_COMPACT {
+            return;
+        }
+        match self.mode.get() {
+            Mode::Forced => self.forced_last.set(self.full_gc_sample(ns, true)),
+            Mode::Normal => {
+                let interest = self.interest.get();
+                if interest.stats || interest.leak {
+                    if let Some(sample) = self.full_gc_sample(ns, false) {
+                        self.observe(&sample, true);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Everything memwatch-rs keeps for one isolate.
+pub struct IsolateState {
+    gc: Rc<GcSide>,
+    hooks: RefCell<Option<GcHooks<GcSide>>>,
+    closed: Cell<bool>,
+}
+
+impl IsolateState {
+    /// State for the current isolate, with GC hooks registered when the V8
+    /// API resolved (`v8` is `None` in fallback mode).
+    pub fn new(v8: Option<(GcApi, Isolate)>, waker: Waker) -> Rc<Self> {
+        let gc = Rc::new(GcSide::new(v8));
+        *gc.waker.borrow_mut() = Some(waker);
+        let hooks = v8.map(|(api, isolate)| api.add_gc_hooks(isolate, Rc::clone(&gc)));
+        Rc::new(IsolateState {
+            gc,
+            hooks: RefCell::new(hooks),
+            closed: Cell::new(false),
+        })
+    }
+
+    /// Replaces the JS wake handler (the module was evaluated again in this env).
+    pub fn set_waker(&self, waker: Waker) {
+        *self.gc.waker.borrow_mut() = Some(waker);
+        self.gc.wake_pending.set(false);
+    }
+
+    /// Env teardown: removes the GC callbacks and stops all wake-ups. Runs in
+    /// the env cleanup hook, before N-API tears the env down.
+    pub fn close(&self) {
+        self.closed.set(true);
+        let hooks = self.hooks.borrow_mut().take();
+        drop(hooks);
+        let waker = self.gc.waker.borrow_mut().take();
+        drop(waker);
+        self.gc.interest.set(Interest::default());
+    }
+
+    /// True when GC hooks come from V8.
+    pub fn has_v8(&self) -> bool {
+        self.gc.v8.is_some()
+    }
+
+    /// Sets what JS listens to.
+    pub fn set_interest(&self, interest: Interest) {
+        if !self.closed.get() {
+            self.gc.interest.set(interest);
+        }
+    }
+
+    /// Takes the events waiting for JS, oldest first.
+    pub fn take_events(&self) -> Vec<Event> {
+        self.gc.wake_pending.set(false);
+        std::mem::take(&mut *self.gc.outbox.borrow_mut())
+    }
+
+    /// Runs a full, compacting GC now and returns its stats; with
+    /// `emit_stats` the stats are also queued as one `stats` event.
+    pub fn force_gc(&self, emit_stats: bool) -> Option<Stats> {
+        let (api, isolate) = self.gc.v8?;
+        let previous = self.gc.mode.replace(Mode::Forced);
+        self.gc.forced_last.set(None);
+        let started = Instant::now();
+        api.low_memory_notification(isolate);
+        let total_ns = started.elapsed().as_nanos().min(u64::MAX as u128) as u64;
+        self.gc.mode.set(previous);
+        let sample = match self.gc.forced_last.take() {
+            Some(last) => FullGc {
+                pause_ns: total_ns,
+                ..last
+            },
+            // No full GC reported (should not happen): read the heap now.
+            None => self.gc.full_gc_sample(total_ns, true)?,
+        };
+        self.gc.observe(&sample, emit_stats)
+    }
+}

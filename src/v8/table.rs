@@ -1,0 +1,72 @@
+//! Which V8 symbols and struct layouts each verified Node major uses.
+//!
+//! Only majors listed here use the V8 backend; any other major (or a missing
+//! symbol) makes the caller fall back to N-API and JS, never guess.
+
+use std::ffi::CStr;
+
+/// The per-major facts this module depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Node major version.
+    pub major: u32,
+    /// `sizeof(v8::HeapStatistics)`: 112 up to Node 24, 120 from Node 26
+    /// (`total_allocated_bytes` appended).
+    pub heap_statistics_size: usize,
+    /// Mangled `HeapProfiler::TakeHeapSnapshot(ActivityControl*, <resolver>*, bool, bool)`;
+    /// the resolver type was renamed in Node 26.
+    pub take_heap_snapshot: &'static CStr,
+}
+
+const TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER: &CStr =
+    c"_ZN2v812HeapProfiler16TakeHeapSnapshotEPNS_15ActivityControlEPNS0_18ObjectNameResolverEbb";
+const TAKE_SNAPSHOT_CONTEXT_NAME_RESOLVER: &CStr =
+    c"_ZN2v812HeapProfiler16TakeHeapSnapshotEPNS_15ActivityControlEPNS0_19ContextNameResolverEbb";
+
+const TABLE: &[Layout] = &[
+    Layout {
+        major: 20,
+        heap_statistics_size: 112,
+        take_heap_snapshot: TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER,
+    },
+    Layout {
+        major: 22,
+        heap_statistics_size: 112,
+        take_heap_snapshot: TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER,
+    },
+    Layout {
+        major: 24,
+        heap_statistics_size: 112,
+        take_heap_snapshot: TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER,
+    },
+    Layout {
+        major: 26,
+        heap_statistics_size: 120,
+        take_heap_snapshot: TAKE_SNAPSHOT_CONTEXT_NAME_RESOLVER,
+    },
+];
+
+/// Node majors whose layout has been verified.
+pub const VERIFIED_MAJORS: [u32; 4] = [20, 22, 24, 26];
+
+/// The verified layout for a Node major, if there is one.
+pub fn layout_for(major: u32) -> Option<Layout> {
+    TABLE.iter().copied().find(|l| l.major == major)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_verified_major_has_a_layout_and_no_other_does() {
+        for m in VERIFIED_MAJORS {
+            assert_eq!(layout_for(m).map(|l| l.major), Some(m));
+        }
+        for m in [18, 19, 21, 23, 25, 27, 0] {
+            assert!(layout_for(m).is_none(), "major {m} must not be guessed");
+        }
+        assert_eq!(layout_for(26).unwrap().heap_statistics_size, 120);
+        assert_eq!(layout_for(24).unwrap().heap_statistics_size, 112);
+    }
+}
