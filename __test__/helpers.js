@@ -1,0 +1,32 @@
+'use strict'
+
+// Shared helpers for the JS tests: child processes (exit, worker and crash
+// cases must not take the test runner down) and small waits.
+
+const { spawnSync } = require('node:child_process')
+const path = require('node:path')
+
+const ROOT = path.resolve(__dirname, '..')
+
+/**
+ * Runs `code` in a fresh node (the same binary as the test runner) with
+ * `require('memwatch-rs')` resolving to this package. Returns
+ * { status, signal, stdout, stderr }.
+ */
+function runChild(code, { args = [], env = {}, timeout = 120_000 } = {}) {
+  const res = spawnSync(process.execPath, [...args, '-e', code], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env },
+    encoding: 'utf8',
+    timeout,
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  return { status: res.status, signal: res.signal, stdout: res.stdout, stderr: res.stderr }
+}
+
+/** Resolves after `n` turns of the event loop. */
+async function turns(n = 2) {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
+}
+
+module.exports = { ROOT, runChild, turns }

@@ -1,0 +1,29 @@
+// Compiled with `tsc --noEmit` in CI: the public types must accept real usage
+// and reject misuse (the @ts-expect-error lines fail the build if they type-check).
+import memwatch = require('../..')
+
+memwatch.on('stats', (s) => {
+  const base: number = s.current_base
+  const trend: number = s.usage_trend
+  const scav: number = s.gcScavengeCount
+  const forced: boolean = s.forced
+  const total: number | undefined = s.total_allocated_bytes
+  void [base, trend, scav, forced, total]
+})
+memwatch.on('leak', (info) => {
+  const start: Date = info.start
+  const growth: number = info.growth
+  const reason: string = info.reason
+  void [start, growth, reason]
+})
+memwatch.once('stats', (s) => s.num_full_gc.toFixed(0))
+const s: memwatch.Stats = memwatch.gc()
+const backend: 'v8' | 'fallback' = memwatch.backend
+void [s, backend]
+
+// @ts-expect-error gc() takes no arguments
+memwatch.gc(1)
+// @ts-expect-error stats listeners get Stats, not a string
+memwatch.on('stats', (x: string) => x)
+// @ts-expect-error leak info has no `size` field
+memwatch.on('leak', (info) => info.size)

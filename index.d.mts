@@ -1,0 +1,5 @@
+// Types of the ESM entry (`import memwatch, { gc } from 'memwatch-rs'`).
+import memwatch = require('./index.js')
+
+export default memwatch
+export declare const gc: typeof memwatch.gc

@@ -1,0 +1,5 @@
+// ESM entry: the same EventEmitter instance as `require('memwatch-rs')`.
+import memwatch from './index.js'
+
+export default memwatch
+export const gc = memwatch.gc
