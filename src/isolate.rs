@@ -18,7 +18,7 @@ use napi::Status;
 use crate::leak::{LeakConfig, LeakDetector, LeakReport};
 use crate::payload::Stats;
 use crate::stats::{kind_slot, FullGc, GcTallies, StatsEngine};
-use crate::v8::{gc_type, GcApi, GcHooks, GcObserver, Isolate};
+use crate::v8::{gc_flags, gc_type, GcApi, GcHooks, GcObserver, Isolate};
 
 /// Wakes the isolate's event loop from inside a GC. Unref'd: it never keeps
 /// the process alive.
@@ -161,13 +161,21 @@ impl GcObserver for GcSide {
             .unwrap_or(0);
         self.starts.set(starts);
         let mut tallies = self.tallies.get();
+        let mode = self.mode.get();
+        // `LowMemoryNotification` collects all available garbage, but V8 only
+        // says so in the flags from Node 26 on.
+        let flags = if mode == Mode::Forced {
+            flags | gc_flags::COLLECT_ALL_AVAILABLE_GARBAGE
+        } else {
+            flags
+        };
         tallies.record(gc_type, flags, ns);
         self.tallies.set(tallies);
 
         if gc_type != gc_type::MARK_SWEEP_COMPACT {
             return;
         }
-        match self.mode.get() {
+        match mode {
             Mode::Forced => self.forced_last.set(self.full_gc_sample(ns, true)),
             Mode::Normal => {
                 let interest = self.interest.get();
