@@ -56,6 +56,12 @@ export interface NativeEvent {
   leak?: LeakInfo
 }
 
+/**
+ * Asks V8 for an early full GC if the leak detector is due a sample (only
+ * while a `leak` listener is attached). Returns whether it asked.
+ */
+export declare function probeIfDue(): boolean
+
 /** Tells the native side which events have listeners. */
 export declare function setInterest(stats: boolean, leak: boolean): void
 

@@ -39,11 +39,22 @@ for (const method of [
 const memwatch = new MemWatch()
 let interest = { stats: false, leak: false }
 
+// While a `leak` listener is attached, check twice a second whether the
+// detector is due a sample (the native probe policy decides; see README).
+const PROBE_CHECK_MS = 500
+let probeTimer = null
+
 function syncInterest(emitter) {
   const next = { stats: emitter.listenerCount('stats') > 0, leak: emitter.listenerCount('leak') > 0 }
-  if (next.stats !== interest.stats || next.leak !== interest.leak) {
-    interest = next
-    native.setInterest(next.stats, next.leak)
+  if (next.stats === interest.stats && next.leak === interest.leak) return
+  interest = next
+  native.setInterest(next.stats, next.leak)
+  if (next.leak && !probeTimer) {
+    probeTimer = setInterval(native.probeIfDue, PROBE_CHECK_MS)
+    probeTimer.unref()
+  } else if (!next.leak && probeTimer) {
+    clearInterval(probeTimer)
+    probeTimer = null
   }
 }
 

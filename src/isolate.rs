@@ -17,6 +17,7 @@ use napi::Status;
 
 use crate::leak::{LeakConfig, LeakDetector, LeakReport};
 use crate::payload::Stats;
+use crate::probe::{ProbeConfig, Prober};
 use crate::stats::{kind_slot, FullGc, GcTallies, StatsEngine};
 use crate::v8::{gc_flags, gc_type, GcApi, GcHooks, GcObserver, Isolate};
 
@@ -57,6 +58,7 @@ pub struct GcSide {
     forced_last: Cell<Option<FullGc>>,
     engine: RefCell<StatsEngine>,
     leak: RefCell<LeakDetector>,
+    prober: RefCell<Prober>,
     outbox: RefCell<Vec<Event>>,
     waker: RefCell<Option<Waker>>,
     wake_pending: Cell<bool>,
@@ -80,6 +82,7 @@ impl GcSide {
             forced_last: Cell::new(None),
             engine: RefCell::new(StatsEngine::default()),
             leak: RefCell::new(LeakDetector::new(LeakConfig::default())),
+            prober: RefCell::new(Prober::new(ProbeConfig::default())),
             outbox: RefCell::new(Vec::new()),
             waker: RefCell::new(None),
             wake_pending: Cell::new(false),
@@ -101,6 +104,9 @@ impl GcSide {
     fn observe(&self, gc: &FullGc, emit_stats: bool) -> Option<Stats> {
         let interest = self.interest.get();
         let stats = self.engine.try_borrow_mut().ok()?.observe(gc);
+        if let Ok(mut prober) = self.prober.try_borrow_mut() {
+            prober.full_gc(gc.ts_ms, gc.heap.used_heap_size);
+        }
         let leak = if interest.leak {
             self.leak
                 .try_borrow_mut()
@@ -264,5 +270,22 @@ impl IsolateState {
             None => self.gc.full_gc_sample(total_ns, true)?,
         };
         self.gc.observe(&sample, emit_stats)
+    }
+
+    /// Asks V8 for an early full GC when the probe policy says the leak
+    /// detector is due a sample (see [`crate::probe`]). Returns whether it did.
+    pub fn probe_if_due(&self) -> bool {
+        let Some((api, isolate)) = self.gc.v8 else {
+            return false;
+        };
+        if !self.gc.interest.get().leak {
+            return false;
+        }
+        let used = api.heap_statistics(isolate).used_heap_size;
+        let due = self.gc.prober.borrow_mut().due(now_ms(), used);
+        if due {
+            api.memory_pressure_moderate(isolate);
+        }
+        due
     }
 }

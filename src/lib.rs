@@ -7,6 +7,7 @@
 mod isolate;
 pub mod leak;
 mod payload;
+pub mod probe;
 pub mod stats;
 mod v8;
 
@@ -175,4 +176,11 @@ pub fn take_events(env: Env) -> Result<Vec<NativeEvent>> {
 #[napi]
 pub fn gc(env: Env, emit: bool) -> Result<Option<Stats>> {
     Ok(state(&env)?.force_gc(emit))
+}
+
+/// Asks V8 for an early full GC if the leak detector is due a sample (only
+/// while a `leak` listener is attached). Returns whether it asked.
+#[napi]
+pub fn probe_if_due(env: Env) -> Result<bool> {
+    Ok(state(&env)?.probe_if_due())
 }

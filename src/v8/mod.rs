@@ -120,6 +120,8 @@ type RemoveGcCallbackFn = unsafe extern "C" fn(RawIsolate, GcCallback, *mut c_vo
 type GetCurrentFn = unsafe extern "C" fn() -> RawIsolate;
 // `void Isolate::LowMemoryNotification()`
 type IsolateFn = unsafe extern "C" fn(RawIsolate);
+// `void Isolate::MemoryPressureNotification(MemoryPressureLevel)`
+type MemoryPressureFn = unsafe extern "C" fn(RawIsolate, c_int);
 // `HeapStatistics::HeapStatistics()` and `void Isolate::GetHeapStatistics(HeapStatistics*)`
 type HeapStatisticsCtorFn = unsafe extern "C" fn(*mut c_void);
 type GetHeapStatisticsFn = unsafe extern "C" fn(RawIsolate, *mut c_void);
@@ -136,6 +138,7 @@ pub struct GcApi {
     heap_statistics_ctor: HeapStatisticsCtorFn,
     get_heap_statistics: GetHeapStatisticsFn,
     low_memory_notification: IsolateFn,
+    memory_pressure_notification: MemoryPressureFn,
 }
 
 impl GcApi {
@@ -161,6 +164,9 @@ impl GcApi {
                 "_ZN2v87Isolate17GetHeapStatisticsEPNS_14HeapStatisticsE"
             ),
             low_memory_notification: symbol!("_ZN2v87Isolate21LowMemoryNotificationEv"),
+            memory_pressure_notification: symbol!(
+                "_ZN2v87Isolate26MemoryPressureNotificationENS_19MemoryPressureLevelE"
+            ),
         })
     }
 
@@ -215,6 +221,15 @@ impl GcApi {
         // SAFETY: `isolate` is the live isolate of this thread; the call is
         // made from a JS call, never from inside a GC callback.
         unsafe { (self.low_memory_notification)(isolate.ptr.as_ptr()) }
+    }
+
+    /// Tells V8 memory is under moderate pressure: it starts incremental
+    /// (mostly concurrent) marking if none is running, which ends in a full
+    /// GC soon after, without a long pause.
+    pub fn memory_pressure_moderate(&self, isolate: Isolate) {
+        // SAFETY: `isolate` is the live isolate of this thread; 1 is
+        // `MemoryPressureLevel::kModerate`; called from a JS call, not a GC.
+        unsafe { (self.memory_pressure_notification)(isolate.ptr.as_ptr(), 1) }
     }
 
     /// Registers `observer` for every GC prologue and epilogue of `isolate`.
