@@ -26,11 +26,50 @@ export interface AttachInfo {
 }
 
 /**
+ * A full GC seen from JS in fallback mode: perf_hooks counters and
+ * `v8.getHeapStatistics()` read just after the GC.
+ */
+export interface ExternalGc {
+  /** When the GC ended, ms since the epoch. */
+  tsMs: number
+  /** Its pause, ns. */
+  pauseNs: number
+  /** True for `gc()`. */
+  forced: boolean
+  /** `v8.getHeapStatistics()`. */
+  heap: JsHeapStatistics
+  /**
+   * GC counts and times so far, by kind: `[count, ns]` pairs for scavenge,
+   * minor mark-sweep, mark-sweep-compact, incremental marking and weak
+   * callbacks, then the compaction count (11 numbers).
+   */
+  tallies: Array<number>
+}
+
+/**
  * Runs a full, compacting GC now (no `--expose-gc` needed) and returns its
  * stats; queues one `stats` event when `emit` is true. Returns `null` when
  * the V8 backend is not available.
  */
 export declare function gc(emit: boolean): Stats | null
+
+/** `v8.getHeapStatistics()` as Node returns it. */
+export interface JsHeapStatistics {
+  total_heap_size: number
+  total_heap_size_executable: number
+  total_physical_size: number
+  total_available_size: number
+  used_heap_size: number
+  heap_size_limit: number
+  malloced_memory: number
+  peak_malloced_memory: number
+  external_memory?: number
+  number_of_native_contexts: number
+  number_of_detached_contexts: number
+  total_global_handles_size?: number
+  used_global_handles_size?: number
+  total_allocated_bytes?: number
+}
 
 /** A `leak` event before JS turns its times into `Date`s. */
 export interface LeakInfo {
@@ -57,10 +96,17 @@ export interface NativeEvent {
 }
 
 /**
- * Asks V8 for an early full GC if the leak detector is due a sample (only
- * while a `leak` listener is attached). Returns whether it asked.
+ * Fallback mode: feeds a full GC seen from JS through the stats maths and
+ * the leak detector, queuing events like a native GC would.
  */
-export declare function probeIfDue(): boolean
+export declare function observeFullGc(gc: ExternalGc, emit: boolean): Stats | null
+
+/**
+ * Whether the leak detector is due an early full GC (only while a `leak`
+ * listener is attached). On the V8 backend this also asks V8 for one; in
+ * fallback mode pass the used heap and run the GC yourself.
+ */
+export declare function probeIfDue(usedHeap?: number | undefined | null): boolean
 
 /** Tells the native side which events have listeners. */
 export declare function setInterest(stats: boolean, leak: boolean): void

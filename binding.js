@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.attach = nativeBinding.attach
 module.exports.gc = nativeBinding.gc
+module.exports.observeFullGc = nativeBinding.observeFullGc
 module.exports.probeIfDue = nativeBinding.probeIfDue
 module.exports.setInterest = nativeBinding.setInterest
 module.exports.takeEvents = nativeBinding.takeEvents

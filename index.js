@@ -6,6 +6,7 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('./binding.js')
+const { createFallback } = require('./fallback.js')
 
 const forceFallback = /^(1|true|yes)$/i.test(process.env.MEMWATCH_FORCE_FALLBACK || '')
 
@@ -49,8 +50,9 @@ function syncInterest(emitter) {
   if (next.stats === interest.stats && next.leak === interest.leak) return
   interest = next
   native.setInterest(next.stats, next.leak)
+  if (fallback) fallback.listen(next.stats || next.leak)
   if (next.leak && !probeTimer) {
-    probeTimer = setInterval(native.probeIfDue, PROBE_CHECK_MS)
+    probeTimer = setInterval(fallback ? fallback.probe : () => native.probeIfDue(), PROBE_CHECK_MS)
     probeTimer.unref()
   } else if (!next.leak && probeTimer) {
     clearInterval(probeTimer)
@@ -95,6 +97,9 @@ function flush() {
 }
 
 const info = native.attach(flush, forceFallback)
+if (info.backend === 'fallback' && !forceFallback) {
+  process.emitWarning(`memwatch-rs is using its fallback backend: ${info.reason}`, { code: 'MEMWATCH_FALLBACK' })
+}
 
 let flushScheduled = false
 function scheduleFlush() {
@@ -115,10 +120,13 @@ function gc() {
   if (arguments.length > 0) {
     throw new TypeError(`memwatch.gc() takes no arguments (got ${arguments.length})`)
   }
-  const stats = native.gc(inStatsListener === 0)
+  const emit = inStatsListener === 0
+  const stats = fallback ? fallback.gc(emit) : native.gc(emit)
   scheduleFlush()
   return stats
 }
+
+const fallback = info.backend === 'fallback' ? createFallback(native, scheduleFlush) : null
 
 memwatch.gc = gc
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })

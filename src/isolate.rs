@@ -272,20 +272,34 @@ impl IsolateState {
         self.gc.observe(&sample, emit_stats)
     }
 
-    /// Asks V8 for an early full GC when the probe policy says the leak
-    /// detector is due a sample (see [`crate::probe`]). Returns whether it did.
-    pub fn probe_if_due(&self) -> bool {
-        let Some((api, isolate)) = self.gc.v8 else {
-            return false;
-        };
+    /// Whether the leak detector is due an early full GC (see
+    /// [`crate::probe`]). On the V8 backend this also asks V8 for it; in
+    /// fallback mode the caller passes the used heap and runs the GC itself.
+    pub fn probe_if_due(&self, used_heap: Option<u64>) -> bool {
         if !self.gc.interest.get().leak {
             return false;
         }
-        let used = api.heap_statistics(isolate).used_heap_size;
+        let v8 = self.gc.v8;
+        let Some(used) =
+            used_heap.or_else(|| v8.map(|(api, iso)| api.heap_statistics(iso).used_heap_size))
+        else {
+            return false;
+        };
         let due = self.gc.prober.borrow_mut().due(now_ms(), used);
         if due {
-            api.memory_pressure_moderate(isolate);
+            if let Some((api, isolate)) = v8 {
+                api.memory_pressure_moderate(isolate);
+            }
         }
         due
+    }
+
+    /// Fallback mode: a full GC observed from JS (perf_hooks and
+    /// `v8.getHeapStatistics()`) goes through the same maths and detector.
+    pub fn observe_external(&self, gc: &FullGc, emit_stats: bool) -> Option<Stats> {
+        if self.closed.get() {
+            return None;
+        }
+        self.gc.observe(gc, emit_stats)
     }
 }

@@ -178,9 +178,17 @@ pub fn gc(env: Env, emit: bool) -> Result<Option<Stats>> {
     Ok(state(&env)?.force_gc(emit))
 }
 
-/// Asks V8 for an early full GC if the leak detector is due a sample (only
-/// while a `leak` listener is attached). Returns whether it asked.
+/// Whether the leak detector is due an early full GC (only while a `leak`
+/// listener is attached). On the V8 backend this also asks V8 for one; in
+/// fallback mode pass the used heap and run the GC yourself.
 #[napi]
-pub fn probe_if_due(env: Env) -> Result<bool> {
-    Ok(state(&env)?.probe_if_due())
+pub fn probe_if_due(env: Env, used_heap: Option<f64>) -> Result<bool> {
+    Ok(state(&env)?.probe_if_due(used_heap.map(|u| u.max(0.0) as u64)))
+}
+
+/// Fallback mode: feeds a full GC seen from JS through the stats maths and
+/// the leak detector, queuing events like a native GC would.
+#[napi]
+pub fn observe_full_gc(env: Env, gc: payload::ExternalGc, emit: bool) -> Result<Option<Stats>> {
+    Ok(state(&env)?.observe_external(&gc.into(), emit))
 }

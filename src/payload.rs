@@ -112,3 +112,103 @@ pub struct Stats {
     #[napi(js_name = "total_allocated_bytes")]
     pub total_allocated_bytes: Option<f64>,
 }
+
+/// A full GC seen from JS in fallback mode: perf_hooks counters and
+/// `v8.getHeapStatistics()` read just after the GC.
+#[napi(object)]
+pub struct ExternalGc {
+    /// When the GC ended, ms since the epoch.
+    pub ts_ms: f64,
+    /// Its pause, ns.
+    pub pause_ns: f64,
+    /// True for `gc()`.
+    pub forced: bool,
+    /// `v8.getHeapStatistics()`.
+    pub heap: JsHeapStatistics,
+    /// GC counts and times so far, by kind: `[count, ns]` pairs for scavenge,
+    /// minor mark-sweep, mark-sweep-compact, incremental marking and weak
+    /// callbacks, then the compaction count (11 numbers).
+    pub tallies: Vec<f64>,
+}
+
+/// `v8.getHeapStatistics()` as Node returns it.
+#[napi(object)]
+pub struct JsHeapStatistics {
+    #[napi(js_name = "total_heap_size")]
+    pub total_heap_size: f64,
+    #[napi(js_name = "total_heap_size_executable")]
+    pub total_heap_size_executable: f64,
+    #[napi(js_name = "total_physical_size")]
+    pub total_physical_size: f64,
+    #[napi(js_name = "total_available_size")]
+    pub total_available_size: f64,
+    #[napi(js_name = "used_heap_size")]
+    pub used_heap_size: f64,
+    #[napi(js_name = "heap_size_limit")]
+    pub heap_size_limit: f64,
+    #[napi(js_name = "malloced_memory")]
+    pub malloced_memory: f64,
+    #[napi(js_name = "peak_malloced_memory")]
+    pub peak_malloced_memory: f64,
+    #[napi(js_name = "external_memory")]
+    pub external_memory: Option<f64>,
+    #[napi(js_name = "number_of_native_contexts")]
+    pub number_of_native_contexts: f64,
+    #[napi(js_name = "number_of_detached_contexts")]
+    pub number_of_detached_contexts: f64,
+    #[napi(js_name = "total_global_handles_size")]
+    pub total_global_handles_size: Option<f64>,
+    #[napi(js_name = "used_global_handles_size")]
+    pub used_global_handles_size: Option<f64>,
+    #[napi(js_name = "total_allocated_bytes")]
+    pub total_allocated_bytes: Option<f64>,
+}
+
+fn bytes(x: f64) -> u64 {
+    if x.is_finite() && x > 0.0 {
+        x as u64
+    } else {
+        0
+    }
+}
+
+impl From<ExternalGc> for crate::stats::FullGc {
+    fn from(g: ExternalGc) -> Self {
+        use crate::stats::{FullGc, GcTallies, HeapStatistics, KindTally};
+        let t = |i: usize| bytes(g.tallies.get(i).copied().unwrap_or(0.0));
+        let kind = |i: usize| KindTally {
+            count: t(2 * i),
+            time_ns: t(2 * i + 1),
+        };
+        let h = &g.heap;
+        FullGc {
+            ts_ms: g.ts_ms,
+            pause_ns: bytes(g.pause_ns),
+            forced: g.forced,
+            heap: HeapStatistics {
+                total_heap_size: bytes(h.total_heap_size),
+                total_heap_size_executable: bytes(h.total_heap_size_executable),
+                total_physical_size: bytes(h.total_physical_size),
+                total_available_size: bytes(h.total_available_size),
+                used_heap_size: bytes(h.used_heap_size),
+                heap_size_limit: bytes(h.heap_size_limit),
+                malloced_memory: bytes(h.malloced_memory),
+                external_memory: bytes(h.external_memory.unwrap_or(0.0)),
+                peak_malloced_memory: bytes(h.peak_malloced_memory),
+                number_of_native_contexts: bytes(h.number_of_native_contexts),
+                number_of_detached_contexts: bytes(h.number_of_detached_contexts),
+                total_global_handles_size: bytes(h.total_global_handles_size.unwrap_or(0.0)),
+                used_global_handles_size: bytes(h.used_global_handles_size.unwrap_or(0.0)),
+                total_allocated_bytes: h.total_allocated_bytes.map(bytes),
+            },
+            tallies: GcTallies {
+                scavenge: kind(0),
+                minor_mark_sweep: kind(1),
+                mark_sweep_compact: kind(2),
+                incremental_marking: kind(3),
+                process_weak_callbacks: kind(4),
+                compactions: t(10),
+            },
+        }
+    }
+}

@@ -1,0 +1,147 @@
+'use strict'
+
+// The fallback backend for `stats`, `leak` and `gc()`: used when the running
+// Node's V8 symbols are not in the verified table (or MEMWATCH_FORCE_FALLBACK
+// is set). GCs are seen through perf_hooks `gc` entries and the heap through
+// `v8.getHeapStatistics()`; the stats maths and the leak detector are the same
+// native code as on the V8 backend.
+//
+// What it cannot know exactly: `current_base` is read when the perf_hooks
+// entry is delivered (shortly after the GC, so it may include a little new
+// allocation); minor mark-sweeps are counted as scavenges; GCs are counted
+// only while a `stats` or `leak` listener is attached (plus every gc()).
+
+const v8 = require('node:v8')
+const vm = require('node:vm')
+const { PerformanceObserver, performance, constants } = require('node:perf_hooks')
+
+const KIND_SLOT = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 0,
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 2,
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 3,
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 4,
+}
+const MAJOR = constants.NODE_PERFORMANCE_GC_MAJOR
+
+let exposedGc = null
+
+/**
+ * V8's `gc` function without `--expose-gc` on the command line: the flag is
+ * set just long enough to create one context that has it, then cleared, so
+ * later contexts do not get a `gc` global.
+ */
+function flagFreeGc() {
+  if (!exposedGc) {
+    v8.setFlagsFromString('--expose-gc')
+    try {
+      exposedGc = vm.runInNewContext('gc')
+    } finally {
+      v8.setFlagsFromString('--no-expose-gc')
+    }
+  }
+  return exposedGc
+}
+
+/**
+ * @param {object} native   the binding
+ * @param {() => void} wake schedules delivery of queued events
+ */
+function createFallback(native, wake) {
+  // [count, ns] per kind (scavenge, minor mark-sweep, mark-sweep-compact,
+  // incremental marking, weak callbacks), then compactions.
+  const tallies = new Array(11).fill(0)
+  // performance.now() intervals of GCs memwatch-rs itself ran (gc(), heap
+  // snapshots): their perf_hooks entries are not natural full GCs.
+  let ours = []
+  let observer = null
+
+  function count(kind, durationMs, flags) {
+    const slot = KIND_SLOT[kind]
+    if (slot === undefined) return
+    tallies[2 * slot] += 1
+    tallies[2 * slot + 1] += Math.round(durationMs * 1e6)
+    if (kind === MAJOR && flags & (constants.NODE_PERFORMANCE_GC_FLAGS_FORCED | constants.NODE_PERFORMANCE_GC_FLAGS_ALL_AVAILABLE_GARBAGE)) {
+      tallies[10] += 1
+    }
+  }
+
+  function sample(endPerfMs, pauseMs, forced) {
+    return {
+      tsMs: performance.timeOrigin + endPerfMs,
+      pauseNs: Math.round(pauseMs * 1e6),
+      forced,
+      heap: v8.getHeapStatistics(),
+      tallies: tallies.slice(),
+    }
+  }
+
+  function isOurs(start) {
+    return ours.some(([a, b]) => start >= a && start <= b)
+  }
+
+  function onEntries(list) {
+    let queued = false
+    for (const e of list.getEntries()) {
+      const kind = e.detail ? e.detail.kind : e.kind
+      const flags = e.detail ? e.detail.flags : e.flags
+      if (isOurs(e.startTime)) continue
+      count(kind, e.duration, flags)
+      if (kind === MAJOR) {
+        native.observeFullGc(sample(e.startTime + e.duration, e.duration, false), true)
+        queued = true
+      }
+    }
+    // Windows older than any entry still in flight can go.
+    const horizon = performance.now() - 60_000
+    ours = ours.filter(([, b]) => b > horizon)
+    if (queued) wake()
+  }
+
+  /** Runs `fn`, marking the GCs it causes as memwatch-rs's own. */
+  function own(fn) {
+    const start = performance.now()
+    try {
+      return fn()
+    } finally {
+      ours.push([start, performance.now()])
+    }
+  }
+
+  return {
+    /** Observe GCs only while someone listens. */
+    listen(on) {
+      if (on && !observer) {
+        observer = new PerformanceObserver(onEntries)
+        observer.observe({ entryTypes: ['gc'] })
+      } else if (!on && observer) {
+        observer.disconnect()
+        observer = null
+      }
+    },
+
+    /** A full GC of V8's most thorough kind, synchronously; its stats. */
+    gc(emit) {
+      const gc = flagFreeGc()
+      const start = performance.now()
+      // The bare call: on Node 20 a synchronous gc() given an options object
+      // can keep just-dropped objects alive; the bare one is a precise full GC.
+      own(() => gc())
+      const end = performance.now()
+      tallies[4] += 1
+      tallies[5] += Math.round((end - start) * 1e6)
+      tallies[10] += 1
+      return native.observeFullGc(sample(end, end - start, true), emit)
+    },
+
+    /** The leak detector's early-sample probe: an asynchronous full GC. */
+    probe() {
+      if (native.probeIfDue(v8.getHeapStatistics().used_heap_size)) {
+        flagFreeGc()({ type: 'major', execution: 'async' })
+      }
+    },
+
+    own,
+  }
+}
+
+module.exports = { createFallback }
