@@ -25,6 +25,34 @@ export interface AttachInfo {
   nodeMajor: number
 }
 
+/** Leak detector and probe settings (`memwatch.configure()`). */
+export interface Config {
+  /** `'trend'` (default) or `'classic'` (memwatch's rule, fixed). */
+  rule: string
+  /** Trend: the heap floor must have been rising at least this long, ms. Default 12000; 0 to 86400000. */
+  minDurationMs: number
+  /** Trend: at least this many full GCs after the one growth started from. Default 2; 2 to 1000. */
+  minGcs: number
+  /** Trend: the floor must have risen by at least this many bytes. Default 4194304. */
+  minGrowthBytes: number
+  /** Trend: and by at least this percent of where it started. Default 50; 0 to 10000. */
+  minGrowthPercent: number
+  /** Trend: how far (fraction of the growth) the floor may stray from a straight line. Default 0.15; 0 to 1. */
+  maxDeviation: number
+  /** Trend: the largest recent fall may be at most this fraction of the growth. Default 0.15; 0 to 1. */
+  maxDip: number
+  /** Trend: full GCs older than this are forgotten, ms. Default 1800000; 1000 to 604800000, at least `minDurationMs`. */
+  windowMs: number
+  /** Classic: report after this many consecutive growing full GCs. Default 5; 1 to 1000. */
+  classicStreak: number
+  /** Ask V8 for early full GCs while a `leak` listener is attached. Default true. */
+  probe: boolean
+  /** Shortest time from a full GC to a probe, ms. Default 2000; 100 to 3600000. */
+  probeMinIntervalMs: number
+  /** Longest probe back-off while the base stays flat, ms. Default 60000; `probeMinIntervalMs` to 86400000. */
+  probeMaxIntervalMs: number
+}
+
 /**
  * A full GC seen from JS in fallback mode: perf_hooks counters and
  * `v8.getHeapStatistics()` read just after the GC.
@@ -52,6 +80,9 @@ export interface ExternalGc {
  * the V8 backend is not available.
  */
 export declare function gc(emit: boolean): Stats | null
+
+/** The leak detector and probe settings in force in this isolate. */
+export declare function getConfig(): Config
 
 /** `v8.getHeapStatistics()` as Node returns it. */
 export interface JsHeapStatistics {
@@ -107,6 +138,12 @@ export declare function observeFullGc(gc: ExternalGc, emit: boolean): Stats | nu
  * fallback mode pass the used heap and run the GC yourself.
  */
 export declare function probeIfDue(usedHeap?: number | undefined | null): boolean
+
+/**
+ * Replaces the settings (the detector restarts). Returns `[option, message]`
+ * when a value is out of range, and changes nothing then.
+ */
+export declare function setConfig(config: Config): Array<string> | null
 
 /** Tells the native side which events have listeners. */
 export declare function setInterest(stats: boolean, leak: boolean): void

@@ -31,6 +31,9 @@ declare namespace memwatch {
       ? (info: LeakInfo) => void
       : (...args: any[]) => void
 
+  /** Leak detector and probe settings; see README for each default and range. */
+  type Config = import('./binding').Config & { rule: 'trend' | 'classic' }
+
   /** Which backend serves this isolate. */
   type Backend = 'v8' | 'fallback'
 
@@ -54,6 +57,13 @@ declare namespace memwatch {
      * loop turn (none when called from inside a `stats` listener).
      */
     gc(): Stats
+
+    /**
+     * Reads (no argument) or changes the leak detector's settings; returns the
+     * settings in force. Unknown options and wrong types throw `TypeError`,
+     * out-of-range values `RangeError`; a rejected call changes nothing.
+     */
+    configure(options?: Partial<Config>): Config
 
     /** `'v8'`: V8 GC hooks and heap profiler; `'fallback'`: N-API and JS only. */
     readonly backend: Backend

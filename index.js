@@ -128,7 +128,68 @@ function gc() {
 
 const fallback = info.backend === 'fallback' ? createFallback(native, scheduleFlush) : null
 
+// configure(): option name -> the type it must have. Ranges are checked natively.
+const OPTION_TYPES = {
+  rule: 'rule',
+  minDurationMs: 'number',
+  minGcs: 'integer',
+  minGrowthBytes: 'integer',
+  minGrowthPercent: 'number',
+  maxDeviation: 'number',
+  maxDip: 'number',
+  windowMs: 'number',
+  classicStreak: 'integer',
+  probe: 'boolean',
+  probeMinIntervalMs: 'number',
+  probeMaxIntervalMs: 'number',
+}
+
+/**
+ * Reads or changes the leak detector's settings (see README for each
+ * option's default and range). Returns the settings in force. Changing them
+ * restarts the detector.
+ */
+function configure(options) {
+  if (options === undefined) return native.getConfig()
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`memwatch.configure(options): options must be an object, got ${describe(options)}`)
+  }
+  for (const [key, value] of Object.entries(options)) {
+    const type = OPTION_TYPES[key]
+    if (!type) {
+      throw new TypeError(
+        `memwatch.configure(): unknown option "${key}" (known: ${Object.keys(OPTION_TYPES).join(', ')})`,
+      )
+    }
+    const ok =
+      type === 'rule'
+        ? typeof value === 'string'
+        : type === 'boolean'
+          ? typeof value === 'boolean'
+          : typeof value === 'number' && (type === 'integer' ? Number.isInteger(value) : !Number.isNaN(value))
+    if (!ok) {
+      const want = type === 'rule' ? "'trend' or 'classic'" : type === 'integer' ? 'an integer' : `a ${type}`
+      throw new TypeError(`memwatch.configure(): ${key} must be ${want}, got ${describe(value)}`)
+    }
+    if (type === 'integer' && (value < 0 || value > 2 ** 32 - 1) && key !== 'minGrowthBytes') {
+      throw new RangeError(`memwatch.configure(): ${key} must be an integer from 0 to 4294967295, got ${value}`)
+    }
+  }
+  const error = native.setConfig({ ...native.getConfig(), ...options })
+  if (error) throw new RangeError(`memwatch.configure(): ${error[1]}`)
+  return native.getConfig()
+}
+
+function describe(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`
+  return `a ${typeof value}`
+}
+
 memwatch.gc = gc
+memwatch.configure = configure
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
 Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })
 

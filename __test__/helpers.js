@@ -30,3 +30,34 @@ async function turns(n = 2) {
 }
 
 module.exports = { ROOT, runChild, turns }
+
+/**
+ * Runs a leak scenario from __test__/scenarios with memwatch-rs attached
+ * (watch.js), asynchronously so several can run side by side. Resolves to
+ * { status, events } where events are the JSON lines watch.js printed.
+ */
+function runScenario(name, seconds, { env = {} } = {}) {
+  const { spawn } = require('node:child_process')
+  const dir = path.join(__dirname, 'scenarios')
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-r', path.join(dir, 'watch.js'), path.join(dir, `${name}.js`), String(seconds)], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
+    const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000)
+    child.on('close', (status, signal) => {
+      clearTimeout(killer)
+      const events = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+      resolve({ status, signal, events, stderr: err })
+    })
+  })
+}
+
+module.exports.runScenario = runScenario

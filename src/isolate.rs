@@ -294,6 +294,20 @@ impl IsolateState {
         due
     }
 
+    /// The detector and probe settings in force.
+    pub fn config(&self) -> (LeakConfig, ProbeConfig) {
+        (
+            self.gc.leak.borrow().config().clone(),
+            self.gc.prober.borrow().config(),
+        )
+    }
+
+    /// Replaces the settings; the detector and the probe start afresh.
+    pub fn set_config(&self, leak: LeakConfig, probe: ProbeConfig) {
+        *self.gc.leak.borrow_mut() = LeakDetector::new(leak);
+        *self.gc.prober.borrow_mut() = Prober::new(probe);
+    }
+
     /// Fallback mode: a full GC observed from JS (perf_hooks and
     /// `v8.getHeapStatistics()`) goes through the same maths and detector.
     pub fn observe_external(&self, gc: &FullGc, emit_stats: bool) -> Option<Stats> {

@@ -192,3 +192,120 @@ pub fn probe_if_due(env: Env, used_heap: Option<f64>) -> Result<bool> {
 pub fn observe_full_gc(env: Env, gc: payload::ExternalGc, emit: bool) -> Result<Option<Stats>> {
     Ok(state(&env)?.observe_external(&gc.into(), emit))
 }
+
+/// Leak detector and probe settings (`memwatch.configure()`).
+#[napi(object)]
+pub struct Config {
+    /// `'trend'` (default) or `'classic'` (memwatch's rule, fixed).
+    pub rule: String,
+    /// Trend: the heap floor must have been rising at least this long, ms. Default 12000; 0 to 86400000.
+    pub min_duration_ms: f64,
+    /// Trend: at least this many full GCs after the one growth started from. Default 2; 2 to 1000.
+    pub min_gcs: u32,
+    /// Trend: the floor must have risen by at least this many bytes. Default 4194304.
+    pub min_growth_bytes: f64,
+    /// Trend: and by at least this percent of where it started. Default 50; 0 to 10000.
+    pub min_growth_percent: f64,
+    /// Trend: how far (fraction of the growth) the floor may stray from a straight line. Default 0.15; 0 to 1.
+    pub max_deviation: f64,
+    /// Trend: the largest recent fall may be at most this fraction of the growth. Default 0.15; 0 to 1.
+    pub max_dip: f64,
+    /// Trend: full GCs older than this are forgotten, ms. Default 1800000; 1000 to 604800000, at least `minDurationMs`.
+    pub window_ms: f64,
+    /// Classic: report after this many consecutive growing full GCs. Default 5; 1 to 1000.
+    pub classic_streak: u32,
+    /// Ask V8 for early full GCs while a `leak` listener is attached. Default true.
+    pub probe: bool,
+    /// Shortest time from a full GC to a probe, ms. Default 2000; 100 to 3600000.
+    pub probe_min_interval_ms: f64,
+    /// Longest probe back-off while the base stays flat, ms. Default 60000; `probeMinIntervalMs` to 86400000.
+    pub probe_max_interval_ms: f64,
+}
+
+impl Config {
+    fn from_parts(leak: &leak::LeakConfig, probe: &probe::ProbeConfig) -> Config {
+        Config {
+            rule: match leak.rule {
+                leak::LeakRule::Trend => "trend",
+                leak::LeakRule::Classic => "classic",
+            }
+            .into(),
+            min_duration_ms: leak.min_duration_ms,
+            min_gcs: leak.min_gcs,
+            min_growth_bytes: leak.min_growth_bytes as f64,
+            min_growth_percent: leak.min_growth_percent,
+            max_deviation: leak.max_deviation,
+            max_dip: leak.max_dip,
+            window_ms: leak.window_ms,
+            classic_streak: leak.classic_streak,
+            probe: probe.enabled,
+            probe_min_interval_ms: probe.min_interval_ms,
+            probe_max_interval_ms: probe.max_interval_ms,
+        }
+    }
+
+    /// The native settings, or the option name and message for a `RangeError`.
+    fn to_parts(
+        &self,
+    ) -> std::result::Result<(leak::LeakConfig, probe::ProbeConfig), (String, String)> {
+        let rule = match self.rule.as_str() {
+            "trend" => leak::LeakRule::Trend,
+            "classic" => leak::LeakRule::Classic,
+            other => {
+                return Err((
+                    "rule".into(),
+                    format!("rule must be 'trend' or 'classic', got '{other}'"),
+                ))
+            }
+        };
+        if !(self.min_growth_bytes.is_finite() && self.min_growth_bytes >= 0.0) {
+            return Err((
+                "minGrowthBytes".into(),
+                format!(
+                    "minGrowthBytes must be a number of bytes >= 0, got {}",
+                    self.min_growth_bytes
+                ),
+            ));
+        }
+        let leak = leak::LeakConfig {
+            rule,
+            min_duration_ms: self.min_duration_ms,
+            min_gcs: self.min_gcs,
+            min_growth_bytes: self.min_growth_bytes as u64,
+            min_growth_percent: self.min_growth_percent,
+            max_deviation: self.max_deviation,
+            max_dip: self.max_dip,
+            window_ms: self.window_ms,
+            classic_streak: self.classic_streak,
+        };
+        let probe = probe::ProbeConfig {
+            enabled: self.probe,
+            min_interval_ms: self.probe_min_interval_ms,
+            max_interval_ms: self.probe_max_interval_ms,
+            ..Default::default()
+        };
+        leak.validate().map_err(|(k, m)| (k.to_string(), m))?;
+        probe.validate().map_err(|(k, m)| (k.to_string(), m))?;
+        Ok((leak, probe))
+    }
+}
+
+/// The leak detector and probe settings in force in this isolate.
+#[napi]
+pub fn get_config(env: Env) -> Result<Config> {
+    let (leak, probe) = state(&env)?.config();
+    Ok(Config::from_parts(&leak, &probe))
+}
+
+/// Replaces the settings (the detector restarts). Returns `[option, message]`
+/// when a value is out of range, and changes nothing then.
+#[napi]
+pub fn set_config(env: Env, config: Config) -> Result<Option<Vec<String>>> {
+    match config.to_parts() {
+        Ok((leak, probe)) => {
+            state(&env)?.set_config(leak, probe);
+            Ok(None)
+        }
+        Err((key, message)) => Ok(Some(vec![key, message])),
+    }
+}

@@ -25,6 +25,33 @@ pub struct ProbeConfig {
     pub min_growth_ratio: f64,
 }
 
+impl ProbeConfig {
+    /// Checks the intervals. On failure returns the option's JS name and a
+    /// message fit for a `RangeError`.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let ok = |v: f64, lo: f64, hi: f64| v.is_finite() && v >= lo && v <= hi;
+        if !ok(self.min_interval_ms, 100.0, 3_600_000.0) {
+            return Err((
+                "probeMinIntervalMs",
+                format!(
+                    "probeMinIntervalMs must be a number from 100 to 3600000, got {}",
+                    self.min_interval_ms
+                ),
+            ));
+        }
+        if !ok(self.max_interval_ms, self.min_interval_ms, 86_400_000.0) {
+            return Err((
+                "probeMaxIntervalMs",
+                format!(
+                    "probeMaxIntervalMs must be a number from probeMinIntervalMs ({}) to 86400000, got {}",
+                    self.min_interval_ms, self.max_interval_ms
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ProbeConfig {
     fn default() -> Self {
         ProbeConfig {
@@ -104,6 +131,11 @@ impl Prober {
         self.last_probe_ms = Some(now_ms);
         self.pending = Some(base);
         true
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> ProbeConfig {
+        self.cfg
     }
 
     /// Current back-off interval, ms.

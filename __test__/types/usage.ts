@@ -21,6 +21,14 @@ const s: memwatch.Stats = memwatch.gc()
 const backend: 'v8' | 'fallback' = memwatch.backend
 void [s, backend]
 
+const cfg: memwatch.Config = memwatch.configure({ rule: 'classic', classicStreak: 3, probe: false })
+const rule: 'trend' | 'classic' = memwatch.configure().rule
+void [cfg, rule]
+// @ts-expect-error unknown option
+memwatch.configure({ minDuration: 1 })
+// @ts-expect-error rule is 'trend' or 'classic'
+memwatch.configure({ rule: 'fast' })
+
 // @ts-expect-error gc() takes no arguments
 memwatch.gc(1)
 // @ts-expect-error stats listeners get Stats, not a string
