@@ -4,6 +4,7 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod heap_diff;
 mod isolate;
 pub mod leak;
 mod payload;
