@@ -835,7 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeHeapDiff = nativeBinding.NativeHeapDiff
 module.exports.attach = nativeBinding.attach
 module.exports.gc = nativeBinding.gc
+module.exports.heapDiffInfo = nativeBinding.heapDiffInfo
+module.exports.heapDiffLive = nativeBinding.heapDiffLive
+module.exports.heapSnapshotFloor = nativeBinding.heapSnapshotFloor
 module.exports.setInterest = nativeBinding.setInterest
 module.exports.takeEvents = nativeBinding.takeEvents

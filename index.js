@@ -110,6 +110,7 @@ function gc() {
 }
 
 memwatch.gc = gc
+memwatch.HeapDiff = require('./heap-diff.js')(native)
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
 Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })
 

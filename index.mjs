@@ -3,3 +3,4 @@ import memwatch from './index.js'
 
 export default memwatch
 export const gc = memwatch.gc
+export const HeapDiff = memwatch.HeapDiff

@@ -198,6 +198,8 @@ pub struct IsolateState {
     hooks: RefCell<Option<GcHooks<GcSide>>>,
     closed: Cell<bool>,
     suppressed_from: Cell<Option<Mode>>,
+    /// HeapDiff's per-isolate part.
+    pub heap_diff: crate::heap_diff::PerIsolate,
 }
 
 impl IsolateState {
@@ -212,6 +214,7 @@ impl IsolateState {
             hooks: RefCell::new(hooks),
             closed: Cell::new(false),
             suppressed_from: Cell::new(None),
+            heap_diff: Default::default(),
         })
     }
 

@@ -57,7 +57,7 @@ pub struct NativeEvent {
     pub leak: Option<LeakInfo>,
 }
 
-fn state(env: &Env) -> Result<Rc<IsolateState>> {
+pub(crate) fn state(env: &Env) -> Result<Rc<IsolateState>> {
     match env.get_instance_data::<Rc<IsolateState>>()? {
         Some(s) => Ok(Rc::clone(s)),
         None => Err(Error::new(

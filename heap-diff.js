@@ -1,0 +1,90 @@
+'use strict'
+
+// memwatch's HeapDiff: `new HeapDiff()` records the heap, `end()` returns
+// what changed since. The work is native (src/heap_diff); this file only
+// orders the steps so that nothing the HeapDiff creates in JS is born between
+// its two snapshots, gives friendly errors, and glues the JSON source (used
+// when V8's heap profiler is unavailable) to `v8.writeHeapSnapshot()`.
+
+const os = require('node:os')
+const path = require('node:path')
+const v8 = require('node:v8')
+const { threadId } = require('node:worker_threads')
+
+module.exports = function makeHeapDiff(native) {
+  const info = native.heapDiffInfo()
+  // Internal: MEMWATCH_HEAPDIFF_SOURCE=json tests the JSON source while V8's
+  // is available.
+  const source = /^json$/i.test(process.env.MEMWATCH_HEAPDIFF_SOURCE || '') ? 'json' : info.source
+  let sequence = 0
+
+  function captureJson(diff, file) {
+    diff.beginJson()
+    let written = false
+    try {
+      v8.writeHeapSnapshot(file)
+      written = true
+    } finally {
+      if (!written) diff.abortJson(file)
+    }
+    return diff.captureJson(file)
+  }
+
+  // A function of its own so its temporary strings are garbage (not on the
+  // stack) when the first snapshot is taken.
+  function jsonFiles(diff) {
+    return diff.jsonFiles(path.join(os.tmpdir(), `memwatch-heapdiff-${process.pid}-${threadId}-${++sequence}`))
+  }
+
+  class HeapDiff {
+    // Created before the first snapshot, so present in both.
+    #diff = new native.NativeHeapDiff()
+    #files = null
+    #ended = false
+
+    constructor() {
+      if (source === 'json') {
+        this.#files = jsonFiles(this.#diff)
+        captureJson(this.#diff, this.#files[0])
+      } else {
+        this.#diff.captureV8()
+      }
+    }
+
+    /**
+     * Takes the "after" snapshot and returns the diff. A HeapDiff ends once.
+     */
+    end() {
+      if (!(#diff in this)) throw new TypeError('HeapDiff.prototype.end called on an object that is not a HeapDiff')
+      if (this.#ended) throw new Error('HeapDiff.end() was already called; a HeapDiff can only be ended once')
+      this.#ended = true
+      const d = source === 'json' ? captureJson(this.#diff, this.#files[1]) : this.#diff.captureV8()
+      const { before: b, after: a, change: c } = d
+      return {
+        before: { nodes: b.nodes, size_bytes: b.size_bytes, size: b.size, time: new Date(b.timeMs) },
+        after: { nodes: a.nodes, size_bytes: a.size_bytes, size: a.size, time: new Date(a.timeMs) },
+        change: {
+          size_bytes: c.size_bytes,
+          size: c.size,
+          freed_nodes: c.freed_nodes,
+          allocated_nodes: c.allocated_nodes,
+          details: c.details,
+        },
+      }
+    }
+  }
+
+  // V8 compiles a function on its first call, creating its bytecode and
+  // constant strings. Do it for end() now rather than between the first
+  // HeapDiff's snapshots, where they would show up as growth.
+  try {
+    HeapDiff.prototype.end.call(null)
+  } catch {}
+
+  Object.defineProperty(HeapDiff, 'source', { value: source, enumerable: false })
+  Object.defineProperty(HeapDiff, 'sourceReason', {
+    value: source === info.source ? info.reason || null : 'MEMWATCH_HEAPDIFF_SOURCE=json',
+    enumerable: false,
+  })
+  return HeapDiff
+}
