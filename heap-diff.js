@@ -16,6 +16,8 @@ module.exports = function makeHeapDiff(native) {
   // Internal: MEMWATCH_HEAPDIFF_SOURCE=json tests the JSON source while V8's
   // is available.
   const source = /^json$/i.test(process.env.MEMWATCH_HEAPDIFF_SOURCE || '') ? 'json' : info.source
+  // Snapshot file names: unique per process, thread, module instance and diff.
+  const prefix = `memwatch-heapdiff-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`
   let sequence = 0
 
   function captureJson(diff, file) {
@@ -33,7 +35,7 @@ module.exports = function makeHeapDiff(native) {
   // A function of its own so its temporary strings are garbage (not on the
   // stack) when the first snapshot is taken.
   function jsonFiles(diff) {
-    return diff.jsonFiles(path.join(os.tmpdir(), `memwatch-heapdiff-${process.pid}-${threadId}-${++sequence}`))
+    return diff.jsonFiles(path.join(os.tmpdir(), `${prefix}-${++sequence}`))
   }
 
   class HeapDiff {

@@ -261,6 +261,36 @@ test('an un-ended HeapDiff that is garbage-collected frees its native memory', a
   assert.equal(native.heapDiffLive().bytes, live0.bytes)
 })
 
+test("the snapshots' memory goes back to the OS (glibc)", { skip: !process.report.getReport().header.glibcVersionRuntime }, () => {
+  // A heap of 300k objects makes snapshots of a few hundred MB.
+  const r = runChild(`
+    const memwatch = require(${JSON.stringify(ROOT)})
+    const rss = () => process.memoryUsage().rss / 2 ** 20
+    const peakRss = () => process.resourceUsage().maxRSS / 1024
+    const keep = Array.from({ length: 300_000 }, (_, i) => ({ i }))
+    const base = rss()
+    const hd = new memwatch.HeapDiff()
+    const afterFirst = rss()
+    const peak = peakRss()
+    // Not ended soon: the first snapshot's leftovers are released in the background.
+    const t0 = Date.now()
+    const poll = setInterval(() => {
+      const now = rss()
+      if (now < base + (peak - base) / 3 || Date.now() - t0 > 20_000) {
+        clearInterval(poll)
+        hd.end()
+        console.log(JSON.stringify({ base, afterFirst, peak, between: now, afterEnd: rss(), n: keep.length }))
+      }
+    }, 100)
+  `)
+  assert.equal(r.status, 0, r.stderr)
+  const m = JSON.parse(r.stdout)
+  const third = (m.peak - m.base) / 3
+  assert.ok(m.peak - m.base > 100, `snapshots should cost 100+ MB here: ${JSON.stringify(m)}`)
+  assert.ok(m.between < m.base + third, `not released between the snapshots: ${JSON.stringify(m)}`)
+  assert.ok(m.afterEnd < m.base + third, `not released after end(): ${JSON.stringify(m)}`)
+})
+
 test('a HeapDiff inside a stats listener works and causes no stats events', async () => {
   const events = []
   const diffs = []
@@ -332,7 +362,15 @@ test('no crash on a 1,000,000-deep linked list (both sources)', () => {
   }
 })
 
-test('in worker threads each HeapDiff diffs its own isolate', () => {
+test('in worker threads each HeapDiff diffs its own isolate (both sources)', () => {
+  for (const env of [{}, { MEMWATCH_HEAPDIFF_SOURCE: 'json' }]) {
+    const out = workerDiffs(env)
+    assert.deepEqual(out.inWorker, { worker: 5000, main: 0, n: 5000 }, JSON.stringify(env))
+    assert.deepEqual(out.inMain, { worker: 0, main: 7000 }, JSON.stringify(env))
+  }
+})
+
+function workerDiffs(env) {
   const r = runChild(`
     const { Worker } = require('node:worker_threads')
     const memwatch = require(${JSON.stringify(ROOT)})
@@ -356,12 +394,10 @@ test('in worker threads each HeapDiff diffs its own isolate', () => {
       const pick = (w) => (d.change.details.find((x) => x.what === w) || { '+': 0 })['+']
       console.log(JSON.stringify({ inWorker: m, inMain: { worker: pick('WorkerThing'), main: pick('MainThing') }, n: keep.length }))
     })
-  `)
+  `, { env })
   assert.equal(r.status, 0, r.stderr)
-  const out = JSON.parse(r.stdout)
-  assert.deepEqual(out.inWorker, { worker: 5000, main: 0, n: 5000 })
-  assert.deepEqual(out.inMain, { worker: 0, main: 7000 })
-})
+  return JSON.parse(r.stdout)
+}
 
 test('HeapDiff is exported to ESM too', () => {
   const r = runChild(

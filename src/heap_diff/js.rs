@@ -5,10 +5,10 @@
 //! value made by the HeapDiff is born between the two snapshots.
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 use std::rc::Rc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::ObjectFinalize;
 use napi::{Env, Error, Result, Status};
@@ -236,6 +236,7 @@ pub struct NativeHeapDiff {
     json_started_ms: Option<f64>,
     external: i64,
     live: LiveToken,
+    trim_later: Option<DeferredTrim>,
 }
 
 #[napi]
@@ -250,6 +251,7 @@ impl NativeHeapDiff {
             json_started_ms: None,
             external: 0,
             live: LiveToken::new(state.heap_diff.live()),
+            trim_later: None,
         })
     }
 
@@ -269,25 +271,21 @@ impl NativeHeapDiff {
             Phase::Fresh => {
                 let mut records = Vec::new();
                 let captured = state.suppressed(|| {
-                    v8_source::capture(&env, &api, isolate, &mut self.groups, |_, r| {
-                        records.push(r)
-                    })
+                    v8_source::capture(&env, &api, isolate, &mut self.groups, &mut records)
                 });
                 if captured.is_none() {
                     self.phase = Phase::Fresh;
                     return Err(no_snapshot());
                 }
-                release_free_memory();
                 self.keep_before(&env, Census::new(records, &self.groups, time));
                 Ok(None)
             }
             Phase::Before(before) => {
+                self.trim_later = None;
                 // Diffed while read: no second census next to the snapshot.
                 let mut builder = DiffBuilder::new(&before);
                 let captured = state.suppressed(|| {
-                    v8_source::capture(&env, &api, isolate, &mut self.groups, |g, r| {
-                        builder.add(g, r)
-                    })
+                    v8_source::capture(&env, &api, isolate, &mut self.groups, &mut builder)
                 });
                 release_free_memory();
                 if captured.is_none() {
@@ -319,6 +317,7 @@ impl NativeHeapDiff {
     #[napi]
     pub fn begin_json(&mut self, env: Env) -> Result<()> {
         self.check_open()?;
+        self.trim_later = None;
         crate::state(&env)?.set_suppressed(true);
         self.json_started_ms = Some(now_ms());
         Ok(())
@@ -337,7 +336,6 @@ impl NativeHeapDiff {
             .and_then(|()| read_json_file(Path::new(&path), &mut self.groups));
         let _ = std::fs::remove_file(&path);
         let census = Census::new(read?, &self.groups, time);
-        release_free_memory();
         match std::mem::replace(&mut self.phase, Phase::Ended) {
             Phase::Fresh => {
                 self.keep_before(&env, census);
@@ -347,6 +345,7 @@ impl NativeHeapDiff {
                 let d = diff(&before, &census, &self.groups);
                 drop(before);
                 drop(census);
+                release_free_memory();
                 Ok(Some(self.ended(&env, d)))
             }
             Phase::Ended => Err(err("this HeapDiff has already ended")),
@@ -367,8 +366,8 @@ impl NativeHeapDiff {
 fn read_json_file(path: &Path, groups: &mut Groups) -> Result<Vec<super::records::Record>> {
     let file = File::open(path)
         .map_err(|e| err(format!("cannot open heap snapshot {}: {e}", path.display())))?;
-    json_source::read_records(BufReader::with_capacity(1 << 16, file), groups)
-        .map_err(|e| err(format!("{}: {e}", path.display())))
+    // The reader buffers on its own (1 MiB reads).
+    json_source::read_records(file, groups).map_err(|e| err(format!("{}: {e}", path.display())))
 }
 
 impl NativeHeapDiff {
@@ -391,6 +390,7 @@ impl NativeHeapDiff {
         let bytes = (census.heap_bytes() + self.groups.heap_bytes()) as i64;
         self.phase = Phase::Before(census);
         self.account(env, bytes);
+        self.trim_later = DeferredTrim::after(TRIM_DELAY);
     }
 
     fn ended(&mut self, env: &Env, d: Diff) -> HeapDiffOutput {
@@ -402,13 +402,56 @@ impl NativeHeapDiff {
 }
 
 /// A deleted heap snapshot leaves its memory (over a gigabyte for a million
-/// objects) free but held by the C allocator. Handing it back to the OS after
-/// each snapshot keeps the process that much smaller between `new HeapDiff()`
-/// and `end()` and afterwards, and lowers the peak (the second snapshot does
-/// not grow on top of the first one's leftovers); it costs the second
-/// snapshot page faults (measured: +10% time at a million objects).
+/// objects) free but held by the C allocator. Handing it back to the OS
+/// after the last snapshot keeps the process from staying that much bigger.
 fn release_free_memory() {
     crate::v8::malloc_trim();
+}
+
+/// How long after the first snapshot its leftover memory is handed back to
+/// the OS if `end()` has not come yet.
+///
+/// Trimming right away would keep the process small between the snapshots
+/// (and the peak ~2% lower) but makes the second snapshot fault all that
+/// memory back in: measured +25% time for a 1M-object heap. A diff ended
+/// within the delay (tests, leak-test loops) pays nothing; a long-running
+/// one (a service diffed over minutes) holds the memory for this long only.
+const TRIM_DELAY: Duration = Duration::from_millis(1000);
+
+/// A `malloc_trim` on a helper thread after a delay, cancelled when dropped
+/// (the thread then exits without trimming).
+struct DeferredTrim {
+    cancelled: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl DeferredTrim {
+    fn after(delay: Duration) -> Option<DeferredTrim> {
+        let cancelled = Arc::new((Mutex::new(false), Condvar::new()));
+        let theirs = Arc::clone(&cancelled);
+        std::thread::Builder::new()
+            .name("memwatch-trim".into())
+            .spawn(move || {
+                let (flag, wake) = &*theirs;
+                let guard = flag.lock().unwrap_or_else(|e| e.into_inner());
+                let (guard, _) = wake
+                    .wait_timeout_while(guard, delay, |cancelled| !*cancelled)
+                    .unwrap_or_else(|e| e.into_inner());
+                if !*guard {
+                    drop(guard);
+                    crate::v8::malloc_trim();
+                }
+            })
+            .ok()?;
+        Some(DeferredTrim { cancelled })
+    }
+}
+
+impl Drop for DeferredTrim {
+    fn drop(&mut self) {
+        let (flag, wake) = &*self.cancelled;
+        *flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        wake.notify_one();
+    }
 }
 
 impl ObjectFinalize for NativeHeapDiff {

@@ -232,7 +232,9 @@ impl Census {
     pub fn new(mut records: Vec<Record>, groups: &Groups, time_ms: f64) -> Census {
         records.retain(|r| !groups.is_excluded(r.group));
         records.sort_unstable_by_key(|r| r.id);
-        records.shrink_to_fit();
+        if records.capacity() > records.len() + records.len() / 8 {
+            records.shrink_to_fit();
+        }
         let size = records.iter().map(|r| r.size).sum();
         Census {
             records,

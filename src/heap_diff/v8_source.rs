@@ -4,6 +4,7 @@
 
 use napi::Env;
 
+use super::diff::DiffBuilder;
 use super::records::{is_unstable_id, kind, Groups, Record};
 use crate::v8::{HeapProfilerApi, Isolate, NameScope};
 
@@ -11,9 +12,32 @@ use crate::v8::{HeapProfilerApi, Isolate, NameScope};
 /// million names never pile up as live handles.
 const NAME_BATCH: usize = 8192;
 
+/// Where [`capture`] puts records: a `Vec` (the "before" census) or a
+/// [`DiffBuilder`] (the "after" snapshot, diffed while read).
+pub trait Sink {
+    /// Called once with the node count before any record.
+    fn reserve(&mut self, _nodes: usize) {}
+    /// One node, with the group table as it is at that node.
+    fn add(&mut self, groups: &Groups, record: Record);
+}
+
+impl Sink for Vec<Record> {
+    fn reserve(&mut self, nodes: usize) {
+        self.reserve_exact(nodes);
+    }
+    fn add(&mut self, _: &Groups, record: Record) {
+        self.push(record);
+    }
+}
+
+impl Sink for DiffBuilder<'_> {
+    fn add(&mut self, groups: &Groups, record: Record) {
+        DiffBuilder::add(self, groups, record);
+    }
+}
+
 /// Takes a snapshot of `isolate` and hands `sink` one record per node, in
-/// snapshot order (excluded groups included), with the group table as it is
-/// at that node. Names are read for objects (their group) and for nodes
+/// snapshot order (excluded groups included). Names are read for objects (their group) and for nodes
 /// without a stable id (their match key). The snapshot is deleted before
 /// this returns. Returns the node count, or `None` if V8 returned no snapshot
 /// or a name scope could not be opened.
@@ -22,10 +46,11 @@ pub fn capture(
     api: &HeapProfilerApi,
     isolate: Isolate,
     groups: &mut Groups,
-    mut sink: impl FnMut(&Groups, Record),
+    sink: &mut impl Sink,
 ) -> Option<usize> {
     let snapshot = api.take_snapshot(isolate)?;
     let count = snapshot.node_count();
+    sink.reserve(count);
     let mut name = Vec::with_capacity(256);
     // Consecutive objects often share a constructor: remember the last one.
     let mut last: Option<(Vec<u8>, u32)> = None;
@@ -75,7 +100,7 @@ pub fn capture(
             groups.for_kind(k)
         };
         let size = node.self_size();
-        sink(groups, Record { id, group, size });
+        sink.add(groups, Record { id, group, size });
     }
     drop(scope);
     drop(snapshot);
