@@ -414,6 +414,20 @@ impl<R: Read> Scanner<R> {
         if !first.is_ascii_digit() {
             return Err(self.error(&format!("expected a number, found {:?}", first as char)));
         }
+        // Fast path: a plain integer that ends inside the buffer.
+        let chunk = &self.buf[self.pos..self.len];
+        let digits = chunk
+            .iter()
+            .take(19)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits < 19 && digits < chunk.len() && !matches!(chunk[digits], b'.' | b'e' | b'E') {
+            let v = chunk[..digits]
+                .iter()
+                .fold(0u64, |v, &b| v * 10 + u64::from(b - b'0'));
+            self.pos += digits;
+            return Ok(v);
+        }
         let mut v: u64 = 0;
         while let Some(b) = self.peek()? {
             if !b.is_ascii_digit() {
@@ -581,6 +595,29 @@ impl<R: Read> Scanner<R> {
         let mut in_string = false;
         self.peek_token()?;
         loop {
+            if depth > 0 {
+                // Inside a container: jump over the bytes that cannot change
+                // the nesting (most of the file, e.g. the edges' numbers).
+                if !self.fill()? {
+                    return Err(self.error("unexpected end of input"));
+                }
+                let chunk = &self.buf[self.pos..self.len];
+                let n = if in_string {
+                    chunk.iter().position(|&c| c == b'"' || c == b'\\')
+                } else {
+                    chunk
+                        .iter()
+                        .position(|&c| matches!(c, b'"' | b'[' | b']' | b'{' | b'}'))
+                }
+                .unwrap_or(chunk.len());
+                if let Some(o) = out.as_deref_mut() {
+                    o.extend_from_slice(&chunk[..n]);
+                }
+                self.pos += n;
+                if self.pos == self.len {
+                    continue;
+                }
+            }
             let b = self.byte()?;
             if let Some(o) = out.as_deref_mut() {
                 o.push(b);
@@ -762,6 +799,17 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
         let text = format!(
             "{{\"snapshot\":{META},\"nodes\":[3,0,1,8,0,0,0],\"trace_tree\":{deep},\"strings\":[\"A\"]}}"
+        );
+        let (recs, _) = read(&text);
+        assert_eq!(recs, [(1, "A".to_owned(), 8)]);
+    }
+
+    #[test]
+    fn skipped_sections_may_hold_brackets_and_quotes_in_strings() {
+        let odd = r#"{"a":"]}\"[","b":[1,"[",{"c":"}"},-2.5e3,true,null],"d":"\\"}"#;
+        serde_json::from_str::<serde_json::Value>(odd).expect("valid JSON");
+        let text = format!(
+            "{{\"x\":{odd},\"snapshot\":{META},\"y\":\"]\",\"nodes\":[3,0,1,8,0,0,0],\"z\":{odd},\"strings\":[\"A\"]}}"
         );
         let (recs, _) = read(&text);
         assert_eq!(recs, [(1, "A".to_owned(), 8)]);
