@@ -15,6 +15,15 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  * when the diff ends or the object is garbage-collected.
  */
 export declare class NativeHeapDiff {
+  /** Tells `heap-diff.js` which snapshot source to use. */
+  static info(): NativeDiffInfo
+  /** Native HeapDiffs alive in this isolate (internal; for tests). */
+  static live(): NativeDiffLive
+  /**
+   * Takes one V8 heap snapshot and deletes it unread, with its GCs
+   * suppressed; returns its node count (the floor of an in-process diff).
+   */
+  static snapshotFloor(): number
   /** Takes no snapshot: `captureV8()` / `captureJson()` do. */
   constructor()
   /**
@@ -22,7 +31,7 @@ export declare class NativeHeapDiff {
    * first call records "before" and returns null, the second returns the
    * diff.
    */
-  captureV8(): HeapDiffOutput | null
+  captureV8(): NativeDiffOutput | null
   /**
    * The two snapshot file names for `base`, made here so they are flat
    * strings: a concatenated JS string would be flattened (replaced) while
@@ -40,7 +49,7 @@ export declare class NativeHeapDiff {
    * deletes the file): the first call records "before" and returns null,
    * the second returns the diff.
    */
-  captureJson(path: string): HeapDiffOutput | null
+  captureJson(path: string): NativeDiffOutput | null
   /**
    * Ends a `beginJson()` whose snapshot was not written; deletes `path`
    * if it exists.
@@ -71,84 +80,6 @@ export interface AttachInfo {
  */
 export declare function gc(emit: boolean): Stats | null
 
-/** The change between the snapshots. */
-export interface HeapDiffChange {
-  /** `after.size_bytes - before.size_bytes`. */
-  size_bytes: number
-  /** `size_bytes` in memwatch's human format. */
-  size: string
-  /** Nodes in "before" but not in "after". */
-  freed_nodes: number
-  /** Nodes in "after" but not in "before". */
-  allocated_nodes: number
-  /** Per-group changes, largest absolute `size_bytes` first. */
-  details: Array<HeapDiffDetail>
-}
-
-/** The change of one group. */
-export interface HeapDiffDetail {
-  /** Constructor name, or the node kind's name. */
-  what: string
-  /** Bytes allocated minus bytes freed in this group. */
-  size_bytes: number
-  /** `size_bytes` in memwatch's human format. */
-  size: string
-  /** Nodes new since "before". */
-  '+': number
-  /** Nodes freed since "before". */
-  '-': number
-}
-
-/** Tells `heap-diff.js` which snapshot source to use. */
-export declare function heapDiffInfo(): HeapDiffInfo
-
-/** Which snapshot source HeapDiff uses in this isolate. */
-export interface HeapDiffInfo {
-  /** `'v8'` (V8's heap profiler, in process) or `'json'` (`v8.writeHeapSnapshot()` read back). */
-  source: string
-  /** Why the JSON source is used; absent for `'v8'`. */
-  reason?: string
-}
-
-/** Native HeapDiffs alive in this isolate (internal; for tests). */
-export declare function heapDiffLive(): HeapDiffLive
-
-/** Native HeapDiffs alive in this isolate and the bytes they hold. */
-export interface HeapDiffLive {
-  /** Native HeapDiffs not yet garbage-collected. */
-  count: number
-  /**
-   * Bytes of "before" records they hold (also reported to V8 as external
-   * memory).
-   */
-  bytes: number
-}
-
-/** A finished diff before `heap-diff.js` gives it memwatch's exact shape. */
-export interface HeapDiffOutput {
-  before: HeapDiffTotals
-  after: HeapDiffTotals
-  change: HeapDiffChange
-}
-
-/** Totals of one snapshot. */
-export interface HeapDiffTotals {
-  /** Nodes counted (the HeapDiff's own objects excluded). */
-  nodes: number
-  /** Sum of their self sizes, bytes. */
-  size_bytes: number
-  /** `size_bytes` in memwatch's human format. */
-  size: string
-  /** When the snapshot was taken, ms since the epoch. */
-  timeMs: number
-}
-
-/**
- * Takes one V8 heap snapshot and deletes it unread, with its GCs
- * suppressed; returns its node count (the floor of an in-process diff).
- */
-export declare function heapSnapshotFloor(): number
-
 /** A `leak` event before JS turns its times into `Date`s. */
 export interface LeakInfo {
   /** Time of the base before growth began, ms since the epoch. */
@@ -161,6 +92,72 @@ export interface LeakInfo {
   gcs: number
   /** Human-readable summary with the growth rate. */
   reason: string
+}
+
+/** The change between the snapshots. */
+export interface NativeDiffChange {
+  /** `after.size_bytes - before.size_bytes`. */
+  size_bytes: number
+  /** `size_bytes` in memwatch's human format. */
+  size: string
+  /** Nodes in "before" but not in "after". */
+  freed_nodes: number
+  /** Nodes in "after" but not in "before". */
+  allocated_nodes: number
+  /** Per-group changes, largest absolute `size_bytes` first. */
+  details: Array<NativeDiffDetail>
+}
+
+/** The change of one group. */
+export interface NativeDiffDetail {
+  /** Constructor name, or the node kind's name. */
+  what: string
+  /** Bytes allocated minus bytes freed in this group. */
+  size_bytes: number
+  /** `size_bytes` in memwatch's human format. */
+  size: string
+  /** Nodes new since "before". */
+  '+': number
+  /** Nodes freed since "before". */
+  '-': number
+}
+
+/** Which snapshot source HeapDiff uses in this isolate. */
+export interface NativeDiffInfo {
+  /** `'v8'` (V8's heap profiler, in process) or `'json'` (`v8.writeHeapSnapshot()` read back). */
+  source: string
+  /** Why the JSON source is used; absent for `'v8'`. */
+  reason?: string
+}
+
+/** Native HeapDiffs alive in this isolate and the bytes they hold. */
+export interface NativeDiffLive {
+  /** Native HeapDiffs not yet garbage-collected. */
+  count: number
+  /**
+   * Bytes of "before" records they hold (also reported to V8 as external
+   * memory).
+   */
+  bytes: number
+}
+
+/** A finished diff before `heap-diff.js` gives it memwatch's exact shape. */
+export interface NativeDiffOutput {
+  before: NativeDiffTotals
+  after: NativeDiffTotals
+  change: NativeDiffChange
+}
+
+/** Totals of one snapshot. */
+export interface NativeDiffTotals {
+  /** Nodes counted (the HeapDiff's own objects excluded). */
+  nodes: number
+  /** Sum of their self sizes, bytes. */
+  size_bytes: number
+  /** `size_bytes` in memwatch's human format. */
+  size: string
+  /** When the snapshot was taken, ms since the epoch. */
+  timeMs: number
 }
 
 /** One queued event: `stats` or `leak`. */

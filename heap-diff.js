@@ -12,7 +12,7 @@ const v8 = require('node:v8')
 const { threadId } = require('node:worker_threads')
 
 module.exports = function makeHeapDiff(native) {
-  const info = native.heapDiffInfo()
+  const info = native.NativeHeapDiff.info()
   // Internal: MEMWATCH_HEAPDIFF_SOURCE=json tests the JSON source while V8's
   // is available.
   const source = /^json$/i.test(process.env.MEMWATCH_HEAPDIFF_SOURCE || '') ? 'json' : info.source

@@ -242,23 +242,23 @@ test('an un-ended HeapDiff that is garbage-collected frees its native memory', a
   await turns(2)
   memwatch.gc()
   await turns(3)
-  const live0 = native.heapDiffLive()
+  const live0 = native.NativeHeapDiff.live()
   let diffs = Array.from({ length: 5 }, () => new memwatch.HeapDiff())
-  const live1 = native.heapDiffLive()
+  const live1 = native.NativeHeapDiff.live()
   assert.equal(live1.count, live0.count + 5)
   assert.ok(live1.bytes - live0.bytes >= 5 * sized, `${live1.bytes - live0.bytes} bytes held, expected >= ${5 * sized}`)
   assert.equal(diffs.length, 5)
   diffs = null
-  for (let i = 0; i < 5 && native.heapDiffLive().count > live0.count; i++) {
+  for (let i = 0; i < 5 && native.NativeHeapDiff.live().count > live0.count; i++) {
     memwatch.gc()
     await turns(3)
   }
-  assert.deepEqual(native.heapDiffLive(), live0, 'the native HeapDiffs were finalized and their records freed')
+  assert.deepEqual(native.NativeHeapDiff.live(), live0, 'the native HeapDiffs were finalized and their records freed')
   // An ended HeapDiff releases its records at once.
   const ended = new memwatch.HeapDiff()
-  assert.ok(native.heapDiffLive().bytes - live0.bytes >= sized)
+  assert.ok(native.NativeHeapDiff.live().bytes - live0.bytes >= sized)
   ended.end()
-  assert.equal(native.heapDiffLive().bytes, live0.bytes)
+  assert.equal(native.NativeHeapDiff.live().bytes, live0.bytes)
 })
 
 test("the snapshots' memory goes back to the OS (glibc)", { skip: !process.report.getReport().header.glibcVersionRuntime }, () => {

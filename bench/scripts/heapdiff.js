@@ -66,9 +66,9 @@ async function main() {
     const d = hd.end()
     found = (d.change.details.find((x) => x.what === 'Fresh') || { '+': 0 })['+']
   } else if (variant === 'floor') {
-    native.heapSnapshotFloor()
+    native.NativeHeapDiff.snapshotFloor()
     allocate()
-    native.heapSnapshotFloor()
+    native.NativeHeapDiff.snapshotFloor()
   } else if (variant === 'js') {
     let before = await jsSnapshot()
     allocate()

@@ -43,32 +43,16 @@ fn source(env: &Env, state: &IsolateState) -> Source {
 
 /// Which snapshot source HeapDiff uses in this isolate.
 #[napi(object)]
-pub struct HeapDiffInfo {
+pub struct NativeDiffInfo {
     /// `'v8'` (V8's heap profiler, in process) or `'json'` (`v8.writeHeapSnapshot()` read back).
     pub source: String,
     /// Why the JSON source is used; absent for `'v8'`.
     pub reason: Option<String>,
 }
 
-/// Tells `heap-diff.js` which snapshot source to use.
-#[napi]
-pub fn heap_diff_info(env: Env) -> Result<HeapDiffInfo> {
-    let state = crate::state(&env)?;
-    Ok(match source(&env, &state) {
-        Source::V8(..) => HeapDiffInfo {
-            source: "v8".into(),
-            reason: None,
-        },
-        Source::Json(reason) => HeapDiffInfo {
-            source: "json".into(),
-            reason: Some(reason),
-        },
-    })
-}
-
 /// Native HeapDiffs alive in this isolate and the bytes they hold.
 #[napi(object)]
-pub struct HeapDiffLive {
+pub struct NativeDiffLive {
     /// Native HeapDiffs not yet garbage-collected.
     pub count: u32,
     /// Bytes of "before" records they hold (also reported to V8 as external
@@ -76,34 +60,9 @@ pub struct HeapDiffLive {
     pub bytes: f64,
 }
 
-/// Native HeapDiffs alive in this isolate (internal; for tests).
-#[napi]
-pub fn heap_diff_live(env: Env) -> Result<HeapDiffLive> {
-    let live = crate::state(&env)?.heap_diff.live();
-    Ok(HeapDiffLive {
-        count: live.count.get(),
-        bytes: live.bytes.get() as f64,
-    })
-}
-
-/// Takes one V8 heap snapshot and deletes it unread, with its GCs
-/// suppressed; returns its node count (the floor of an in-process diff).
-#[napi]
-pub fn heap_snapshot_floor(env: Env) -> Result<u32> {
-    let state = crate::state(&env)?;
-
-    match source(&env, &state) {
-        Source::V8(api, isolate) => state
-            .suppressed(|| v8_source::bare_snapshot(&api, isolate))
-            .map(|n| n as u32)
-            .ok_or_else(|| err("V8 returned no heap snapshot")),
-        Source::Json(reason) => Err(err(format!("no V8 heap profiler: {reason}"))),
-    }
-}
-
 /// Totals of one snapshot.
 #[napi(object)]
-pub struct HeapDiffTotals {
+pub struct NativeDiffTotals {
     /// Nodes counted (the HeapDiff's own objects excluded).
     pub nodes: f64,
     /// Sum of their self sizes, bytes.
@@ -117,7 +76,7 @@ pub struct HeapDiffTotals {
 
 /// The change of one group.
 #[napi(object)]
-pub struct HeapDiffDetail {
+pub struct NativeDiffDetail {
     /// Constructor name, or the node kind's name.
     pub what: String,
     /// Bytes allocated minus bytes freed in this group.
@@ -135,7 +94,7 @@ pub struct HeapDiffDetail {
 
 /// The change between the snapshots.
 #[napi(object)]
-pub struct HeapDiffChange {
+pub struct NativeDiffChange {
     /// `after.size_bytes - before.size_bytes`.
     #[napi(js_name = "size_bytes")]
     pub size_bytes: f64,
@@ -148,19 +107,19 @@ pub struct HeapDiffChange {
     #[napi(js_name = "allocated_nodes")]
     pub allocated_nodes: f64,
     /// Per-group changes, largest absolute `size_bytes` first.
-    pub details: Vec<HeapDiffDetail>,
+    pub details: Vec<NativeDiffDetail>,
 }
 
 /// A finished diff before `heap-diff.js` gives it memwatch's exact shape.
 #[napi(object)]
-pub struct HeapDiffOutput {
-    pub before: HeapDiffTotals,
-    pub after: HeapDiffTotals,
-    pub change: HeapDiffChange,
+pub struct NativeDiffOutput {
+    pub before: NativeDiffTotals,
+    pub after: NativeDiffTotals,
+    pub change: NativeDiffChange,
 }
 
-fn totals(s: &Summary) -> HeapDiffTotals {
-    HeapDiffTotals {
+fn totals(s: &Summary) -> NativeDiffTotals {
+    NativeDiffTotals {
         nodes: s.nodes as f64,
         size_bytes: s.size_bytes as f64,
         size: nice_size(s.size_bytes as i64),
@@ -168,11 +127,11 @@ fn totals(s: &Summary) -> HeapDiffTotals {
     }
 }
 
-fn output(d: Diff) -> HeapDiffOutput {
-    HeapDiffOutput {
+fn output(d: Diff) -> NativeDiffOutput {
+    NativeDiffOutput {
         before: totals(&d.before),
         after: totals(&d.after),
-        change: HeapDiffChange {
+        change: NativeDiffChange {
             size_bytes: d.size_bytes as f64,
             size: nice_size(d.size_bytes),
             freed_nodes: d.freed_nodes as f64,
@@ -180,7 +139,7 @@ fn output(d: Diff) -> HeapDiffOutput {
             details: d
                 .details
                 .into_iter()
-                .map(|x| HeapDiffDetail {
+                .map(|x| NativeDiffDetail {
                     size: nice_size(x.size_bytes),
                     what: x.what,
                     size_bytes: x.size_bytes as f64,
@@ -241,6 +200,46 @@ pub struct NativeHeapDiff {
 
 #[napi]
 impl NativeHeapDiff {
+    /// Tells `heap-diff.js` which snapshot source to use.
+    #[napi]
+    pub fn info(env: Env) -> Result<NativeDiffInfo> {
+        let state = crate::state(&env)?;
+        Ok(match source(&env, &state) {
+            Source::V8(..) => NativeDiffInfo {
+                source: "v8".into(),
+                reason: None,
+            },
+            Source::Json(reason) => NativeDiffInfo {
+                source: "json".into(),
+                reason: Some(reason),
+            },
+        })
+    }
+
+    /// Native HeapDiffs alive in this isolate (internal; for tests).
+    #[napi]
+    pub fn live(env: Env) -> Result<NativeDiffLive> {
+        let live = crate::state(&env)?.heap_diff.live();
+        Ok(NativeDiffLive {
+            count: live.count.get(),
+            bytes: live.bytes.get() as f64,
+        })
+    }
+
+    /// Takes one V8 heap snapshot and deletes it unread, with its GCs
+    /// suppressed; returns its node count (the floor of an in-process diff).
+    #[napi]
+    pub fn snapshot_floor(env: Env) -> Result<u32> {
+        let state = crate::state(&env)?;
+        match source(&env, &state) {
+            Source::V8(api, isolate) => state
+                .suppressed(|| v8_source::bare_snapshot(&api, isolate))
+                .map(|n| n as u32)
+                .ok_or_else(|| err("V8 returned no heap snapshot")),
+            Source::Json(reason) => Err(err(format!("no V8 heap profiler: {reason}"))),
+        }
+    }
+
     /// Takes no snapshot: `captureV8()` / `captureJson()` do.
     #[napi(constructor)]
     pub fn new(env: Env) -> Result<Self> {
@@ -259,7 +258,7 @@ impl NativeHeapDiff {
     /// first call records "before" and returns null, the second returns the
     /// diff.
     #[napi]
-    pub fn capture_v8(&mut self, env: Env) -> Result<Option<HeapDiffOutput>> {
+    pub fn capture_v8(&mut self, env: Env) -> Result<Option<NativeDiffOutput>> {
         self.check_open()?;
         let state = crate::state(&env)?;
         let Source::V8(api, isolate) = source(&env, &state) else {
@@ -327,7 +326,7 @@ impl NativeHeapDiff {
     /// deletes the file): the first call records "before" and returns null,
     /// the second returns the diff.
     #[napi]
-    pub fn capture_json(&mut self, env: Env, path: String) -> Result<Option<HeapDiffOutput>> {
+    pub fn capture_json(&mut self, env: Env, path: String) -> Result<Option<NativeDiffOutput>> {
         let state = crate::state(&env)?;
         state.set_suppressed(false);
         let time = self.json_started_ms.take().unwrap_or_else(now_ms);
@@ -393,7 +392,7 @@ impl NativeHeapDiff {
         self.trim_later = DeferredTrim::after(TRIM_DELAY);
     }
 
-    fn ended(&mut self, env: &Env, d: Diff) -> HeapDiffOutput {
+    fn ended(&mut self, env: &Env, d: Diff) -> NativeDiffOutput {
         self.phase = Phase::Ended;
         self.groups = Groups::new(&[]);
         self.account(env, 0);
