@@ -11,7 +11,13 @@ const path = require('node:path')
 const v8 = require('node:v8')
 const { threadId } = require('node:worker_threads')
 
-module.exports = function makeHeapDiff(native) {
+/**
+ * @param {object} native the binding
+ * @param {{ own?: (fn: () => any) => any }} [hooks] `own(fn)` runs `fn` and
+ *   marks the GCs it causes as memwatch-rs's own, for a stats source that
+ *   sees GCs from JS (the native GC hooks are suppressed natively)
+ */
+module.exports = function makeHeapDiff(native, { own = (fn) => fn() } = {}) {
   const info = native.NativeHeapDiff.info()
   // Internal: MEMWATCH_HEAPDIFF_SOURCE=json tests the JSON source while V8's
   // is available.
@@ -24,7 +30,7 @@ module.exports = function makeHeapDiff(native) {
     diff.beginJson()
     let written = false
     try {
-      v8.writeHeapSnapshot(file)
+      own(() => v8.writeHeapSnapshot(file))
       written = true
     } finally {
       if (!written) diff.abortJson(file)
