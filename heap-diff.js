@@ -17,7 +17,7 @@ const { threadId } = require('node:worker_threads')
  *   marks the GCs it causes as memwatch-rs's own, for a stats source that
  *   sees GCs from JS (the native GC hooks are suppressed natively)
  */
-module.exports = function makeHeapDiff(native, { own = (fn) => fn() } = {}) {
+module.exports = function makeHeapDiff(native, { own = null } = {}) {
   const info = native.NativeHeapDiff.info()
   // Internal: MEMWATCH_HEAPDIFF_SOURCE=json tests the JSON source while V8's
   // is available.
@@ -26,11 +26,12 @@ module.exports = function makeHeapDiff(native, { own = (fn) => fn() } = {}) {
   const prefix = `memwatch-heapdiff-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`
   let sequence = 0
 
-  function captureJson(diff, file) {
+  function captureJson(diff, file, write) {
     diff.beginJson()
     let written = false
     try {
-      own(() => v8.writeHeapSnapshot(file))
+      if (write) own(write)
+      else v8.writeHeapSnapshot(file)
       written = true
     } finally {
       if (!written) diff.abortJson(file)
@@ -38,22 +39,26 @@ module.exports = function makeHeapDiff(native, { own = (fn) => fn() } = {}) {
     return diff.captureJson(file)
   }
 
-  // A function of its own so its temporary strings are garbage (not on the
+  // What a JSON-source HeapDiff needs for both snapshots, made before the
+  // first one: flat file names and, with an own() hook, the functions it
+  // runs. A function of its own so its temporaries are garbage (not on the
   // stack) when the first snapshot is taken.
-  function jsonFiles(diff) {
-    return diff.jsonFiles(path.join(os.tmpdir(), `${prefix}-${++sequence}`))
+  function jsonPlan(diff) {
+    const files = diff.jsonFiles(path.join(os.tmpdir(), `${prefix}-${++sequence}`))
+    const writers = own ? files.map((file) => () => v8.writeHeapSnapshot(file)) : [null, null]
+    return { files, writers }
   }
 
   class HeapDiff {
     // Created before the first snapshot, so present in both.
     #diff = new native.NativeHeapDiff()
-    #files = null
+    #json = null
     #ended = false
 
     constructor() {
       if (source === 'json') {
-        this.#files = jsonFiles(this.#diff)
-        captureJson(this.#diff, this.#files[0])
+        this.#json = jsonPlan(this.#diff)
+        captureJson(this.#diff, this.#json.files[0], this.#json.writers[0])
       } else {
         this.#diff.captureV8()
       }
@@ -66,7 +71,8 @@ module.exports = function makeHeapDiff(native, { own = (fn) => fn() } = {}) {
       if (!(#diff in this)) throw new TypeError('HeapDiff.prototype.end called on an object that is not a HeapDiff')
       if (this.#ended) throw new Error('HeapDiff.end() was already called; a HeapDiff can only be ended once')
       this.#ended = true
-      const d = source === 'json' ? captureJson(this.#diff, this.#files[1]) : this.#diff.captureV8()
+      const json = this.#json
+      const d = json ? captureJson(this.#diff, json.files[1], json.writers[1]) : this.#diff.captureV8()
       const { before: b, after: a, change: c } = d
       return {
         before: { nodes: b.nodes, size_bytes: b.size_bytes, size: b.size, time: new Date(b.timeMs) },
