@@ -412,7 +412,7 @@ fn release_free_memory() {
 ///
 /// Trimming right away would keep the process small between the snapshots
 /// (and the peak ~2% lower) but makes the second snapshot fault all that
-/// memory back in: measured +25% time for a 1M-object heap. A diff ended
+/// memory back in: measured +20% time for a 1M-object heap. A diff ended
 /// within the delay (tests, leak-test loops) pays nothing; a long-running
 /// one (a service diffed over minutes) holds the memory for this long only.
 const TRIM_DELAY: Duration = Duration::from_millis(1000);
