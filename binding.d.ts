@@ -10,6 +10,54 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * The native half of a HeapDiff: holds the "before" census between the
+ * two captures. Its memory is reported to V8 as external memory, and freed
+ * when the diff ends or the object is garbage-collected.
+ */
+export declare class NativeHeapDiff {
+  /** Tells `heap-diff.js` which snapshot source to use. */
+  static info(): NativeDiffInfo
+  /** Native HeapDiffs alive in this isolate (internal; for tests). */
+  static live(): NativeDiffLive
+  /**
+   * Takes one V8 heap snapshot and deletes it unread, with its GCs
+   * suppressed; returns its node count (the floor of an in-process diff).
+   */
+  static snapshotFloor(): number
+  /** Takes no snapshot: `captureV8()` / `captureJson()` do. */
+  constructor()
+  /**
+   * Takes the next snapshot in process through V8's heap profiler: the
+   * first call records "before" and returns null, the second returns the
+   * diff.
+   */
+  captureV8(): NativeDiffOutput | null
+  /**
+   * The two snapshot file names for `base`, made here so they are flat
+   * strings: a concatenated JS string would be flattened (replaced) while
+   * the first snapshot holds it and show up in the diff.
+   */
+  jsonFiles(base: string): Array<string>
+  /**
+   * Call right before `v8.writeHeapSnapshot()`: notes the time and stops
+   * the snapshot's GCs from being reported until `captureJson()` or
+   * `abortJson()`.
+   */
+  beginJson(): void
+  /**
+   * Reads the snapshot `v8.writeHeapSnapshot()` wrote at `path` (and
+   * deletes the file): the first call records "before" and returns null,
+   * the second returns the diff.
+   */
+  captureJson(path: string): NativeDiffOutput | null
+  /**
+   * Ends a `beginJson()` whose snapshot was not written; deletes `path`
+   * if it exists.
+   */
+  abortJson(path: string): void
+}
+
+/**
  * Sets up memwatch-rs for the calling thread's isolate. `onWake` is called
  * (with no arguments, on the event loop) whenever events are waiting.
  */
@@ -114,6 +162,72 @@ export interface LeakInfo {
   gcs: number
   /** Human-readable summary with the growth rate. */
   reason: string
+}
+
+/** The change between the snapshots. */
+export interface NativeDiffChange {
+  /** `after.size_bytes - before.size_bytes`. */
+  size_bytes: number
+  /** `size_bytes` in memwatch's human format. */
+  size: string
+  /** Nodes in "before" but not in "after". */
+  freed_nodes: number
+  /** Nodes in "after" but not in "before". */
+  allocated_nodes: number
+  /** Per-group changes, largest absolute `size_bytes` first. */
+  details: Array<NativeDiffDetail>
+}
+
+/** The change of one group. */
+export interface NativeDiffDetail {
+  /** Constructor name, or the node kind's name. */
+  what: string
+  /** Bytes allocated minus bytes freed in this group. */
+  size_bytes: number
+  /** `size_bytes` in memwatch's human format. */
+  size: string
+  /** Nodes new since "before". */
+  '+': number
+  /** Nodes freed since "before". */
+  '-': number
+}
+
+/** Which snapshot source HeapDiff uses in this isolate. */
+export interface NativeDiffInfo {
+  /** `'v8'` (V8's heap profiler, in process) or `'json'` (`v8.writeHeapSnapshot()` read back). */
+  source: string
+  /** Why the JSON source is used; absent for `'v8'`. */
+  reason?: string
+}
+
+/** Native HeapDiffs alive in this isolate and the bytes they hold. */
+export interface NativeDiffLive {
+  /** Native HeapDiffs not yet garbage-collected. */
+  count: number
+  /**
+   * Bytes of "before" records they hold (also reported to V8 as external
+   * memory).
+   */
+  bytes: number
+}
+
+/** A finished diff before `heap-diff.js` gives it memwatch's exact shape. */
+export interface NativeDiffOutput {
+  before: NativeDiffTotals
+  after: NativeDiffTotals
+  change: NativeDiffChange
+}
+
+/** Totals of one snapshot. */
+export interface NativeDiffTotals {
+  /** Nodes counted (the HeapDiff's own objects excluded). */
+  nodes: number
+  /** Sum of their self sizes, bytes. */
+  size_bytes: number
+  /** `size_bytes` in memwatch's human format. */
+  size: string
+  /** When the snapshot was taken, ms since the epoch. */
+  timeMs: number
 }
 
 /** One queued event: `stats` or `leak`. */

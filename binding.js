@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeHeapDiff = nativeBinding.NativeHeapDiff
 module.exports.attach = nativeBinding.attach
 module.exports.gc = nativeBinding.gc
 module.exports.getConfig = nativeBinding.getConfig

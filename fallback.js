@@ -51,8 +51,11 @@ function createFallback(native, wake) {
   // incremental marking, weak callbacks), then compactions.
   const tallies = new Array(11).fill(0)
   // performance.now() intervals of GCs memwatch-rs itself ran (gc(), heap
-  // snapshots): their perf_hooks entries are not natural full GCs.
-  let ours = []
+  // snapshots): their perf_hooks entries are not natural full GCs. A fixed
+  // ring, so marking them allocates nothing a HeapDiff could see.
+  const OURS = 64
+  const ours = new Float64Array(2 * OURS).fill(-1)
+  let oursNext = 0
   let observer = null
 
   function count(kind, durationMs, flags) {
@@ -76,7 +79,10 @@ function createFallback(native, wake) {
   }
 
   function isOurs(start) {
-    return ours.some(([a, b]) => start >= a && start <= b)
+    for (let i = 0; i < OURS; i++) {
+      if (start >= ours[2 * i] && start <= ours[2 * i + 1]) return true
+    }
+    return false
   }
 
   function onEntries(list) {
@@ -91,9 +97,6 @@ function createFallback(native, wake) {
         queued = true
       }
     }
-    // Windows older than any entry still in flight can go.
-    const horizon = performance.now() - 60_000
-    ours = ours.filter(([, b]) => b > horizon)
     if (queued) wake()
   }
 
@@ -103,7 +106,9 @@ function createFallback(native, wake) {
     try {
       return fn()
     } finally {
-      ours.push([start, performance.now()])
+      ours[2 * oursNext] = start
+      ours[2 * oursNext + 1] = performance.now()
+      oursNext = (oursNext + 1) % OURS
     }
   }
 

@@ -37,6 +37,80 @@ declare namespace memwatch {
   /** Which backend serves this isolate. */
   type Backend = 'v8' | 'fallback'
 
+  /** Totals of one HeapDiff snapshot. */
+  interface HeapDiffSnapshot {
+    /** Heap nodes (objects, strings, code, …), the HeapDiff's own excluded. */
+    nodes: number
+    /** Sum of their self sizes, bytes. */
+    size_bytes: number
+    /** `size_bytes` for humans: `"1.50 mb"`, `"12.00 kb"`, `"512 bytes"` (1024-based). */
+    size: string
+    /** When the snapshot was taken. */
+    time: Date
+  }
+
+  /** How one group of nodes changed between the snapshots. */
+  interface HeapDiffDetail {
+    /**
+     * Constructor name for objects; for other nodes their kind: `Array`,
+     * `String`, `Code`, `Closure`, `RegExp`, `Number`, `Native` (memwatch's
+     * names), `Hidden`, `ConsString`, `SlicedString`, `Symbol`, `BigInt`,
+     * `ObjectShape`, `Synthetic`.
+     */
+    what: string
+    /** Bytes allocated minus bytes freed in this group (may be negative). */
+    size_bytes: number
+    /** `size_bytes` for humans, may be negative: `"-3.25 kb"`. */
+    size: string
+    /** Nodes new since the first snapshot. */
+    '+': number
+    /** Nodes freed since the first snapshot. */
+    '-': number
+  }
+
+  /** What changed between the snapshots. */
+  interface HeapDiffChange {
+    /** `after.size_bytes - before.size_bytes` (also the sum of `details`). */
+    size_bytes: number
+    /** `size_bytes` for humans, may be negative. */
+    size: string
+    /** Nodes only in the first snapshot. */
+    freed_nodes: number
+    /** Nodes only in the second snapshot. */
+    allocated_nodes: number
+    /** One entry per group that changed, largest absolute `size_bytes` first. */
+    details: HeapDiffDetail[]
+  }
+
+  /** What `HeapDiff#end()` returns (memwatch's shape). */
+  interface HeapDiffResult {
+    before: HeapDiffSnapshot
+    after: HeapDiffSnapshot
+    change: HeapDiffChange
+  }
+
+  /** Where HeapDiff's snapshots come from: V8's heap profiler in process, or `v8.writeHeapSnapshot()` read back. */
+  type HeapDiffSource = 'v8' | 'json'
+
+  /** A heap diff in progress; see {@link HeapDiffConstructor}. */
+  interface HeapDiff {
+    /** Takes the second snapshot and returns the diff. Throws if called twice. */
+    end(): HeapDiffResult
+  }
+
+  /**
+   * Exact heap diff: `new HeapDiff()` records the heap, `end()` records it
+   * again and reports what was allocated and freed in between, matched by V8
+   * object id and grouped by constructor name. Each snapshot runs full GCs
+   * (which emit no `stats` events). Must be called with `new`.
+   */
+  interface HeapDiffConstructor {
+    new (): HeapDiff
+    readonly prototype: HeapDiff
+    /** The snapshot source HeapDiffs use in this thread. */
+    readonly source: HeapDiffSource
+  }
+
   interface MemWatch extends EventEmitter {
     /**
      * `'stats'`: after every full GC (not those a HeapDiff causes).
@@ -64,6 +138,8 @@ declare namespace memwatch {
      * out-of-range values `RangeError`; a rejected call changes nothing.
      */
     configure(options?: Partial<Config>): Config
+    /** memwatch's heap diff class; see {@link HeapDiffConstructor}. */
+    HeapDiff: HeapDiffConstructor
 
     /** `'v8'`: V8 GC hooks and heap profiler; `'fallback'`: N-API and JS only. */
     readonly backend: Backend

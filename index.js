@@ -190,6 +190,7 @@ function describe(value) {
 
 memwatch.gc = gc
 memwatch.configure = configure
+memwatch.HeapDiff = require('./heap-diff.js')(native, { own: fallback ? fallback.own : undefined })
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
 Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })
 

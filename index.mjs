@@ -4,3 +4,4 @@ import memwatch from './index.js'
 export default memwatch
 export const gc = memwatch.gc
 export const configure = memwatch.configure
+export const HeapDiff = memwatch.HeapDiff

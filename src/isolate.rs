@@ -39,6 +39,8 @@ enum Mode {
     Normal,
     /// `gc()` is running: keep the last full GC for it, emit nothing.
     Forced,
+    /// A heap snapshot is being taken: its GCs are counted, nothing else.
+    Suppressed,
 }
 
 /// An event waiting for the event loop.
@@ -182,6 +184,7 @@ impl GcObserver for GcSide {
             return;
         }
         match mode {
+            Mode::Suppressed => {}
             Mode::Forced => self.forced_last.set(self.full_gc_sample(ns, true)),
             Mode::Normal => {
                 let interest = self.interest.get();
@@ -200,6 +203,9 @@ pub struct IsolateState {
     gc: Rc<GcSide>,
     hooks: RefCell<Option<GcHooks<GcSide>>>,
     closed: Cell<bool>,
+    suppressed_from: Cell<Option<Mode>>,
+    /// HeapDiff's per-isolate part.
+    pub heap_diff: crate::heap_diff::PerIsolate,
 }
 
 impl IsolateState {
@@ -213,6 +219,8 @@ impl IsolateState {
             gc,
             hooks: RefCell::new(hooks),
             closed: Cell::new(false),
+            suppressed_from: Cell::new(None),
+            heap_diff: Default::default(),
         })
     }
 
@@ -236,6 +244,37 @@ impl IsolateState {
     /// True when GC hooks come from V8.
     pub fn has_v8(&self) -> bool {
         self.gc.v8.is_some()
+    }
+
+    /// The isolate when the V8 backend is in use.
+    pub fn v8_isolate(&self) -> Option<Isolate> {
+        self.gc.v8.map(|(_, isolate)| isolate)
+    }
+
+    /// Runs `f` (which takes a heap snapshot) with its GCs counted but not
+    /// reported: no `stats`, no leak detection, no wake-up.
+    pub fn suppressed<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Restore<'a>(&'a GcSide, Mode);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                self.0.mode.set(self.1);
+            }
+        }
+        let _restore = Restore(&self.gc, self.gc.mode.replace(Mode::Suppressed));
+        f()
+    }
+
+    /// [`suppressed`](Self::suppressed) as on/off calls, for a snapshot taken
+    /// by JS between them. Calls do not nest.
+    pub fn set_suppressed(&self, on: bool) {
+        if on {
+            if self.suppressed_from.get().is_none() {
+                self.suppressed_from
+                    .set(Some(self.gc.mode.replace(Mode::Suppressed)));
+            }
+        } else if let Some(previous) = self.suppressed_from.take() {
+            self.gc.mode.set(previous);
+        }
     }
 
     /// Sets what JS listens to.

@@ -4,6 +4,7 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod heap_diff;
 mod isolate;
 pub mod leak;
 mod payload;
@@ -57,7 +58,7 @@ pub struct NativeEvent {
     pub leak: Option<LeakInfo>,
 }
 
-fn state(env: &Env) -> Result<Rc<IsolateState>> {
+pub(crate) fn state(env: &Env) -> Result<Rc<IsolateState>> {
     match env.get_instance_data::<Rc<IsolateState>>()? {
         Some(s) => Ok(Rc::clone(s)),
         None => Err(Error::new(

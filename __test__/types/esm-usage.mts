@@ -1,5 +1,7 @@
-import memwatch, { gc } from 'memwatch-rs'
+import memwatch, { gc, HeapDiff } from 'memwatch-rs'
 
 memwatch.on('stats', (s) => s.estimated_base)
 const stats = gc()
 void stats.max
+const change: number = new HeapDiff().end().change.size_bytes
+void [change, memwatch.HeapDiff === HeapDiff]

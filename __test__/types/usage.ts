@@ -35,3 +35,25 @@ memwatch.gc(1)
 memwatch.on('stats', (x: string) => x)
 // @ts-expect-error leak info has no `size` field
 memwatch.on('leak', (info) => info.size)
+
+const hd = new memwatch.HeapDiff()
+const diff: memwatch.HeapDiffResult = hd.end()
+const when: Date = diff.before.time
+const nodes: number = diff.after.nodes
+const grew: string = diff.change.size
+const first: memwatch.HeapDiffDetail | undefined = diff.change.details[0]
+if (first) {
+  const what: string = first.what
+  const added: number = first['+']
+  const freed: number = first['-']
+  void [what, added, freed]
+}
+const source: 'v8' | 'json' = memwatch.HeapDiff.source
+void [when, nodes, grew, source]
+
+// @ts-expect-error HeapDiff is a class: it needs `new`
+memwatch.HeapDiff()
+// @ts-expect-error end() takes no arguments
+hd.end(true)
+// @ts-expect-error details have no `count` field
+diff.change.details[0].count

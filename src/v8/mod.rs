@@ -110,6 +110,10 @@ macro_rules! symbol {
     }};
 }
 
+mod heap_profiler;
+
+pub use heap_profiler::{HeapProfilerApi, NameScope};
+
 type RawIsolate = *mut c_void;
 // `void (*)(Isolate*, GCType, GCCallbackFlags, void*)`
 type GcCallback = unsafe extern "C" fn(RawIsolate, c_int, c_int, *mut c_void);
@@ -336,5 +340,20 @@ impl<T: GcObserver> Drop for GcHooks<T> {
         // SAFETY: both callbacks are gone, so nothing else uses the pointer;
         // this reclaims the strong count leaked in `add_gc_hooks`.
         drop(unsafe { Rc::from_raw(self.data) });
+    }
+}
+
+// glibc's `int malloc_trim(size_t pad)`
+type MallocTrimFn = unsafe extern "C" fn(usize) -> c_int;
+
+/// Returns free heap memory to the OS if the C library can (glibc's
+/// `malloc_trim`, looked up at runtime); false when it is not available.
+pub fn malloc_trim() -> bool {
+    // SAFETY: `malloc_trim` has this signature in glibc; other C libraries
+    // do not export it and the lookup fails.
+    match unsafe { resolve::<MallocTrimFn>(c"malloc_trim") } {
+        // SAFETY: `malloc_trim` only walks the allocator's own free lists.
+        Ok(trim) => unsafe { trim(0) != 0 },
+        Err(_) => false,
     }
 }

@@ -1,0 +1,846 @@
+//! Snapshot source for V8's JSON heap snapshot format (what
+//! `v8.writeHeapSnapshot()` writes and `.heapsnapshot` files hold), read as a
+//! stream: the text is never held whole, edges and unused sections are
+//! skipped byte by byte, and of the string table only the names that group
+//! nodes are kept.
+//!
+//! The node layout is looked up by name in `snapshot.meta` (`node_fields`,
+//! `node_types`), since it differs across V8 versions (e.g. `detachedness`
+//! was added). `snapshot` comes first in every file V8 writes and `strings`
+//! last, so object nodes first get a provisional group per name string index,
+//! resolved once the strings are read.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+
+use super::records::{is_unstable_id, kind, kind_from_json_name, Groups, Record};
+
+/// Why a snapshot could not be read.
+#[derive(Debug)]
+pub struct JsonError(pub String);
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl From<io::Error> for JsonError {
+    fn from(e: io::Error) -> Self {
+        JsonError(format!("reading heap snapshot: {e}"))
+    }
+}
+
+type Result<T> = std::result::Result<T, JsonError>;
+
+/// Marks a record's group as "pending: slot of a name string".
+const PENDING: u32 = 1 << 31;
+/// How a pending slot is grouped: an object by its name, an object without
+/// a stable id by its name and keyed by it; any other value is the group a
+/// node without a stable id is keyed under.
+const BY_NAME: u32 = u32::MAX;
+const BY_NAME_KEYED: u32 = u32::MAX - 1;
+
+/// Reads a JSON heap snapshot into records; object nodes are grouped by
+/// name in `groups`. Records come in file order (unsorted), excluded groups
+/// included.
+pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Record>> {
+    let mut s = Scanner::new(reader);
+    let mut layout: Option<NodeLayout> = None;
+    let mut records: Option<Vec<Record>> = None;
+    // (name string index, how to group) -> provisional slot; slot -> name
+    let mut slots: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut names: Vec<Option<Vec<u8>>> = Vec::new();
+    let mut strings_seen = false;
+    let mut key = Vec::new();
+
+    s.expect(b'{')?;
+    if s.peek_token()? == b'}' {
+        return Err(JsonError("empty heap snapshot".into()));
+    }
+    loop {
+        s.read_string(&mut key)?;
+        s.expect(b':')?;
+        match key.as_slice() {
+            b"snapshot" => {
+                let mut raw = Vec::new();
+                s.capture_value(&mut raw)?;
+                layout = Some(NodeLayout::from_snapshot(&raw, groups)?);
+            }
+            b"nodes" => {
+                let l = layout.as_ref().ok_or_else(|| {
+                    JsonError("\"nodes\" comes before \"snapshot\" (no meta to read it)".into())
+                })?;
+                records = Some(read_nodes(&mut s, l, groups, &mut slots)?);
+                names = vec![None; slots.len()];
+            }
+            b"strings" => {
+                if records.is_none() {
+                    return Err(JsonError("\"strings\" comes before \"nodes\"".into()));
+                }
+                read_strings(&mut s, &slots, &mut names)?;
+                strings_seen = true;
+            }
+            _ => s.skip_value()?,
+        }
+        match s.next_token()? {
+            b',' => continue,
+            b'}' => break,
+            b => return Err(s.error(&format!("expected ',' or '}}', found {:?}", b as char))),
+        }
+    }
+    let mut records = records.ok_or_else(|| JsonError("no \"nodes\" in heap snapshot".into()))?;
+    if !slots.is_empty() && !strings_seen {
+        return Err(JsonError("no \"strings\" in heap snapshot".into()));
+    }
+    let mut resolved = vec![0u32; names.len()];
+    for (&(_, how), &slot) in &slots {
+        let name = names[slot as usize].as_deref().unwrap_or(b"");
+        resolved[slot as usize] = match how {
+            BY_NAME => groups.intern(name),
+            BY_NAME_KEYED => {
+                let g = groups.intern(name);
+                groups.intern_keyed(g, name)
+            }
+            group => groups.intern_keyed(group, name),
+        };
+    }
+    for r in &mut records {
+        if r.group & PENDING != 0 {
+            r.group = resolved[(r.group & !PENDING) as usize];
+        }
+    }
+    Ok(records)
+}
+
+/// How a node's kind maps to a group.
+#[derive(Debug, Clone, Copy)]
+enum KindRule {
+    ByName,
+    Fixed(u32),
+}
+
+/// Where the needed fields sit in each node, from `snapshot.meta`.
+#[derive(Debug)]
+struct NodeLayout {
+    stride: usize,
+    type_at: usize,
+    name_at: usize,
+    id_at: usize,
+    size_at: usize,
+    kinds: Vec<KindRule>,
+    node_count: usize,
+}
+
+impl NodeLayout {
+    fn from_snapshot(raw: &[u8], groups: &mut Groups) -> Result<NodeLayout> {
+        let v: serde_json::Value = serde_json::from_slice(raw)
+            .map_err(|e| JsonError(format!("bad \"snapshot\" section: {e}")))?;
+        let meta = v
+            .get("meta")
+            .ok_or_else(|| JsonError("no snapshot.meta".into()))?;
+        let fields: Vec<&str> = meta
+            .get("node_fields")
+            .and_then(|f| f.as_array())
+            .ok_or_else(|| JsonError("no snapshot.meta.node_fields".into()))?
+            .iter()
+            .map(|f| f.as_str().unwrap_or(""))
+            .collect();
+        let at = |name: &str| {
+            fields
+                .iter()
+                .position(|f| *f == name)
+                .ok_or_else(|| JsonError(format!("snapshot.meta.node_fields has no {name:?}")))
+        };
+        let (type_at, name_at, id_at, size_at) =
+            (at("type")?, at("name")?, at("id")?, at("self_size")?);
+        let type_names = meta
+            .get("node_types")
+            .and_then(|t| t.get(type_at))
+            .and_then(|t| t.as_array())
+            .ok_or_else(|| {
+                JsonError("snapshot.meta.node_types has no list of node types".into())
+            })?;
+        let kinds = type_names
+            .iter()
+            .map(|t| {
+                let name = t.as_str().unwrap_or("");
+                match kind_from_json_name(name) {
+                    Some(kind::OBJECT) => KindRule::ByName,
+                    Some(k) => KindRule::Fixed(groups.for_kind(k)),
+                    None => KindRule::Fixed(groups.for_unknown_kind_name(name)),
+                }
+            })
+            .collect();
+        let node_count = v.get("node_count").and_then(|n| n.as_u64()).unwrap_or(0) as usize;
+        Ok(NodeLayout {
+            stride: fields.len(),
+            type_at,
+            name_at,
+            id_at,
+            size_at,
+            kinds,
+            node_count,
+        })
+    }
+}
+
+fn read_nodes<R: Read>(
+    s: &mut Scanner<R>,
+    l: &NodeLayout,
+    groups: &mut Groups,
+    slots: &mut HashMap<(u32, u32), u32>,
+) -> Result<Vec<Record>> {
+    // `node_count` is a hint only; never trust it for a huge allocation.
+    let mut records = Vec::with_capacity(l.node_count.min(1 << 24));
+    let mut field = 0usize;
+    let (mut t, mut name, mut id, mut size) = (0u64, 0u64, 0u64, 0u64);
+    s.expect(b'[')?;
+    if s.peek_token()? == b']' {
+        s.bump();
+        return Ok(records);
+    }
+    loop {
+        if field == l.type_at {
+            t = s.read_uint()?;
+        } else if field == l.name_at {
+            name = s.read_uint()?;
+        } else if field == l.id_at {
+            id = s.read_uint()?;
+        } else if field == l.size_at {
+            size = s.read_uint()?;
+        } else {
+            s.skip_number()?;
+        }
+        field += 1;
+        if field == l.stride {
+            field = 0;
+            let id = u32::try_from(id).map_err(|_| s.error("node id above 2^32"))?;
+            let unstable = is_unstable_id(id);
+            let how = match l.kinds.get(t as usize) {
+                Some(KindRule::ByName) if unstable => Some(BY_NAME_KEYED),
+                Some(KindRule::ByName) => Some(BY_NAME),
+                Some(KindRule::Fixed(g)) if unstable => Some(*g),
+                Some(KindRule::Fixed(_)) => None,
+                // A type index beyond `node_types`: named by its number.
+                None => Some(groups.for_unknown_kind_name(&t.to_string())).filter(|_| unstable),
+            };
+            let group = match (how, l.kinds.get(t as usize)) {
+                (Some(how), _) => {
+                    let idx = u32::try_from(name).map_err(|_| s.error("string index too large"))?;
+                    let next = slots.len() as u32;
+                    PENDING | *slots.entry((idx, how)).or_insert(next)
+                }
+                (None, Some(KindRule::Fixed(g))) => *g,
+                (None, _) => groups.for_unknown_kind_name(&t.to_string()),
+            };
+            records.push(Record { id, group, size });
+        }
+        match s.next_token()? {
+            b',' => continue,
+            b']' => break,
+            b => {
+                return Err(s.error(&format!(
+                    "expected ',' or ']' in nodes, found {:?}",
+                    b as char
+                )))
+            }
+        }
+    }
+    if field != 0 {
+        return Err(s.error("nodes array length is not a multiple of node_fields"));
+    }
+    Ok(records)
+}
+
+fn read_strings<R: Read>(
+    s: &mut Scanner<R>,
+    slots: &HashMap<(u32, u32), u32>,
+    names: &mut [Option<Vec<u8>>],
+) -> Result<()> {
+    // string index -> the slots that want it
+    let mut wanted: HashMap<u32, Vec<u32>> = HashMap::with_capacity(slots.len());
+    for (&(idx, _), &slot) in slots {
+        wanted.entry(idx).or_default().push(slot);
+    }
+    s.expect(b'[')?;
+    if s.peek_token()? == b']' {
+        s.bump();
+        return Ok(());
+    }
+    let mut index = 0u32;
+    let mut buf = Vec::new();
+    loop {
+        match wanted.get(&index) {
+            Some(want) => {
+                s.read_string(&mut buf)?;
+                for &slot in want {
+                    names[slot as usize] = Some(buf.clone());
+                }
+            }
+            None => {
+                if s.peek_token()? == b'"' {
+                    s.skip_string()?;
+                } else {
+                    s.skip_value()?;
+                }
+            }
+        }
+        index = index.wrapping_add(1);
+        match s.next_token()? {
+            b',' => continue,
+            b']' => return Ok(()),
+            b => {
+                return Err(s.error(&format!(
+                    "expected ',' or ']' in strings, found {:?}",
+                    b as char
+                )))
+            }
+        }
+    }
+}
+
+/// A byte scanner over a reader with a large buffer.
+struct Scanner<R> {
+    r: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    len: usize,
+    consumed: u64,
+}
+
+const BUF: usize = 1 << 20;
+
+impl<R: Read> Scanner<R> {
+    fn new(r: R) -> Self {
+        Scanner {
+            r,
+            buf: vec![0; BUF].into_boxed_slice(),
+            pos: 0,
+            len: 0,
+            consumed: 0,
+        }
+    }
+
+    fn error(&self, what: &str) -> JsonError {
+        JsonError(format!(
+            "heap snapshot: {what} (at byte {})",
+            self.consumed + self.pos as u64
+        ))
+    }
+
+    /// Makes at least one byte available; false at end of input.
+    #[inline]
+    fn fill(&mut self) -> Result<bool> {
+        if self.pos < self.len {
+            return Ok(true);
+        }
+        self.consumed += self.len as u64;
+        self.pos = 0;
+        self.len = 0;
+        loop {
+            match self.r.read(&mut self.buf) {
+                Ok(n) => {
+                    self.len = n;
+                    return Ok(n > 0);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    #[inline]
+    fn peek(&mut self) -> Result<Option<u8>> {
+        Ok(if self.fill()? {
+            Some(self.buf[self.pos])
+        } else {
+            None
+        })
+    }
+
+    #[inline]
+    fn bump(&mut self) {
+        self.pos += 1;
+    }
+
+    fn byte(&mut self) -> Result<u8> {
+        match self.peek()? {
+            Some(b) => {
+                self.bump();
+                Ok(b)
+            }
+            None => Err(self.error("unexpected end of input")),
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed.
+    #[inline]
+    fn peek_token(&mut self) -> Result<u8> {
+        loop {
+            match self.peek()? {
+                Some(b' ' | b'\n' | b'\r' | b'\t') => self.bump(),
+                Some(b) => return Ok(b),
+                None => return Err(self.error("unexpected end of input")),
+            }
+        }
+    }
+
+    /// The next non-whitespace byte, consumed.
+    #[inline]
+    fn next_token(&mut self) -> Result<u8> {
+        let b = self.peek_token()?;
+        self.bump();
+        Ok(b)
+    }
+
+    fn expect(&mut self, want: u8) -> Result<()> {
+        let b = self.next_token()?;
+        if b == want {
+            Ok(())
+        } else {
+            Err(self.error(&format!(
+                "expected {:?}, found {:?}",
+                want as char, b as char
+            )))
+        }
+    }
+
+    /// A non-negative integer (a fraction or exponent is accepted when the
+    /// value is integral).
+    #[inline]
+    fn read_uint(&mut self) -> Result<u64> {
+        let first = self.peek_token()?;
+        if !first.is_ascii_digit() {
+            return Err(self.error(&format!("expected a number, found {:?}", first as char)));
+        }
+        // Fast path: a plain integer that ends inside the buffer.
+        let chunk = &self.buf[self.pos..self.len];
+        let digits = chunk
+            .iter()
+            .take(19)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits < 19 && digits < chunk.len() && !matches!(chunk[digits], b'.' | b'e' | b'E') {
+            let v = chunk[..digits]
+                .iter()
+                .fold(0u64, |v, &b| v * 10 + u64::from(b - b'0'));
+            self.pos += digits;
+            return Ok(v);
+        }
+        let mut v: u64 = 0;
+        while let Some(b) = self.peek()? {
+            if !b.is_ascii_digit() {
+                if matches!(b, b'.' | b'e' | b'E') {
+                    return self.finish_float(v);
+                }
+                break;
+            }
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(b - b'0')))
+                .ok_or_else(|| self.error("number too large"))?;
+            self.bump();
+        }
+        Ok(v)
+    }
+
+    fn finish_float(&mut self, int: u64) -> Result<u64> {
+        let mut text = int.to_string().into_bytes();
+        while let Some(b) = self.peek()? {
+            if b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-') {
+                text.push(b);
+                self.bump();
+            } else {
+                break;
+            }
+        }
+        let f: f64 = std::str::from_utf8(&text)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| self.error("bad number"))?;
+        if f.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&f) {
+            return Err(self.error("expected a non-negative integer"));
+        }
+        Ok(f as u64)
+    }
+
+    fn skip_number(&mut self) -> Result<()> {
+        let first = self.peek_token()?;
+        if !(first.is_ascii_digit() || first == b'-') {
+            return Err(self.error(&format!("expected a number, found {:?}", first as char)));
+        }
+        while let Some(b) = self.peek()? {
+            if b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-') {
+                self.bump();
+            } else {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a JSON string, unescaped to UTF-8, into `out`.
+    fn read_string(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        self.expect(b'"')?;
+        loop {
+            if !self.fill()? {
+                return Err(self.error("unterminated string"));
+            }
+            let chunk = &self.buf[self.pos..self.len];
+            let n = chunk
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .unwrap_or(chunk.len());
+            out.extend_from_slice(&chunk[..n]);
+            self.pos += n;
+            if self.pos == self.len {
+                continue;
+            }
+            let b = self.byte()?;
+            if b == b'"' {
+                return Ok(());
+            }
+            self.read_escape(out)?;
+        }
+    }
+
+    fn read_escape(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        let c = match self.byte()? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = self.read_hex4()?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    // A high surrogate: a low one should follow as `\uXXXX`.
+                    if self.peek()? == Some(b'\\') {
+                        self.bump();
+                        if self.byte()? != b'u' {
+                            return Err(self.error("bad escape after a surrogate"));
+                        }
+                        let lo = self.read_hex4()?;
+                        if (0xDC00..0xE000).contains(&lo) {
+                            let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                            char::from_u32(cp).unwrap_or('\u{fffd}')
+                        } else {
+                            push_char(out, '\u{fffd}');
+                            char::from_u32(lo).unwrap_or('\u{fffd}')
+                        }
+                    } else {
+                        '\u{fffd}'
+                    }
+                } else {
+                    char::from_u32(hi).unwrap_or('\u{fffd}')
+                }
+            }
+            b => return Err(self.error(&format!("bad escape \\{}", b as char))),
+        };
+        push_char(out, c);
+        Ok(())
+    }
+
+    fn read_hex4(&mut self) -> Result<u32> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let b = self.byte()?;
+            let d = (b as char)
+                .to_digit(16)
+                .ok_or_else(|| self.error("bad \\u escape"))?;
+            v = v * 16 + d;
+        }
+        Ok(v)
+    }
+
+    fn skip_string(&mut self) -> Result<()> {
+        self.expect(b'"')?;
+        loop {
+            if !self.fill()? {
+                return Err(self.error("unterminated string"));
+            }
+            let chunk = &self.buf[self.pos..self.len];
+            match chunk.iter().position(|&b| b == b'"' || b == b'\\') {
+                None => self.pos = self.len,
+                Some(n) => {
+                    let b = chunk[n];
+                    self.pos += n + 1;
+                    if b == b'"' {
+                        return Ok(());
+                    }
+                    // Skip the escaped byte (`\uXXXX` digits are plain bytes).
+                    self.byte()?;
+                }
+            }
+        }
+    }
+
+    /// Skips any JSON value (iteratively: nesting depth costs no stack).
+    fn skip_value(&mut self) -> Result<()> {
+        self.walk_value(None)
+    }
+
+    /// Copies the raw text of the next JSON value into `out`.
+    fn capture_value(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.walk_value(Some(out))
+    }
+
+    fn walk_value(&mut self, mut out: Option<&mut Vec<u8>>) -> Result<()> {
+        let mut depth = 0usize;
+        let mut in_string = false;
+        self.peek_token()?;
+        loop {
+            if depth > 0 {
+                // Inside a container: jump over the bytes that cannot change
+                // the nesting (most of the file, e.g. the edges' numbers).
+                if !self.fill()? {
+                    return Err(self.error("unexpected end of input"));
+                }
+                let chunk = &self.buf[self.pos..self.len];
+                let n = if in_string {
+                    chunk.iter().position(|&c| c == b'"' || c == b'\\')
+                } else {
+                    chunk
+                        .iter()
+                        .position(|&c| matches!(c, b'"' | b'[' | b']' | b'{' | b'}'))
+                }
+                .unwrap_or(chunk.len());
+                if let Some(o) = out.as_deref_mut() {
+                    o.extend_from_slice(&chunk[..n]);
+                }
+                self.pos += n;
+                if self.pos == self.len {
+                    continue;
+                }
+            }
+            let b = self.byte()?;
+            if let Some(o) = out.as_deref_mut() {
+                o.push(b);
+            }
+            if in_string {
+                match b {
+                    b'\\' => {
+                        let e = self.byte()?;
+                        if let Some(o) = out.as_deref_mut() {
+                            o.push(e);
+                        }
+                    }
+                    b'"' => {
+                        in_string = false;
+                        if depth == 0 {
+                            return Ok(());
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => {
+                    depth = depth
+                        .checked_sub(1)
+                        .ok_or_else(|| self.error("unbalanced brackets"))?;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                _ if depth == 0 => {
+                    // A scalar (number, true, false, null) ends at a delimiter.
+                    while let Some(n) = self.peek()? {
+                        if matches!(n, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                            break;
+                        }
+                        if let Some(o) = out.as_deref_mut() {
+                            o.push(n);
+                        }
+                        self.bump();
+                    }
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn push_char(out: &mut Vec<u8>, c: char) {
+    let mut tmp = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: &str = r#"{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"]},"node_count":5,"edge_count":2,"trace_function_count":0}"#;
+
+    fn snapshot(meta: &str, nodes: &str, strings: &str) -> String {
+        format!(
+            "{{\"snapshot\":{meta},\n\"nodes\":[{nodes}],\n\"edges\":[1,1,7\n,1,2,14],\n\"trace_function_infos\":[],\n\"trace_tree\":[[1,[2,[]]]],\n\"samples\":[],\n\"locations\":[],\n\"strings\":[{strings}]}}"
+        )
+    }
+
+    fn read(text: &str) -> (Vec<(u32, String, u64)>, Groups) {
+        let mut g = Groups::new(&[]);
+        let recs = read_records(text.as_bytes(), &mut g).unwrap();
+        let out = recs
+            .iter()
+            .map(|r| (r.id, g.name(r.group).to_owned(), r.size))
+            .collect();
+        (out, g)
+    }
+
+    #[test]
+    fn reads_nodes_by_meta_and_resolves_only_object_names() {
+        let text = snapshot(
+            META,
+            "9,0,1,0,2,0,0,\n3,1,3,24,0,0,0,\n3,2,5,32,0,0,0,\n2,3,7,16,0,0,0,\n8,4,9,100,0,0,0,\n3,1,11,24,0,0,0",
+            r#""","Foo","caf\u00e9 \ud83d\ude00 \"q\"","a string","Node / X""#,
+        );
+        let (recs, _) = read(&text);
+        assert_eq!(
+            recs,
+            [
+                (1, "Synthetic".to_owned(), 0),
+                (3, "Foo".to_owned(), 24),
+                (5, "café 😀 \"q\"".to_owned(), 32),
+                (7, "String".to_owned(), 16),
+                (9, "Native".to_owned(), 100),
+                (11, "Foo".to_owned(), 24),
+            ]
+        );
+    }
+
+    #[test]
+    fn nodes_without_stable_ids_are_keyed_by_name() {
+        let text = snapshot(
+            META,
+            "8,0,2,10,0,0,0, 8,1,4,10,0,0,0, 8,0,6,10,0,0,0, 8,0,7,10,0,0,0, 9,2,8,0,0,0,0",
+            r#""Node / A","Node / B","C++ roots""#,
+        );
+        let mut g = Groups::new(&[]);
+        let recs = read_records(text.as_bytes(), &mut g).unwrap();
+        let native = g.for_kind(kind::NATIVE);
+        let a = g.intern_keyed(native, b"Node / A");
+        let b = g.intern_keyed(native, b"Node / B");
+        let groups: Vec<u32> = recs.iter().map(|r| r.group).collect();
+        // id 7 is stable: plain "Native"; the even ids are keyed by name.
+        assert_eq!(&groups[..4], [a, b, a, native]);
+        assert!(g.is_keyed(groups[4]));
+        assert_eq!(g.name(groups[4]), "Synthetic");
+    }
+
+    #[test]
+    fn field_order_and_count_come_from_meta() {
+        // An older layout: no detachedness, fields in another order.
+        let meta = r#"{"meta":{"node_fields":["id","self_size","type","name","edge_count"],"node_types":["number","number",["hidden","array","string","object"],"string","number"]},"node_count":2}"#;
+        let text = snapshot(meta, "5,40,3,0,0, 7,8,1,1,0", r#""Bar","(elements)""#);
+        let (recs, _) = read(&text);
+        assert_eq!(
+            recs,
+            [(5, "Bar".to_owned(), 40), (7, "Array".to_owned(), 8)]
+        );
+    }
+
+    #[test]
+    fn unknown_kinds_are_named_not_dropped() {
+        let meta = r#"{"meta":{"node_fields":["type","name","id","self_size"],"node_types":[["hidden","object","wasm struct"],"string","number","number"]}}"#;
+        let text = snapshot(meta, "2,0,1,8,1,0,3,8,7,0,5,8", r#""Baz""#);
+        let (recs, _) = read(&text);
+        assert_eq!(recs[0].1, "Type wasm struct");
+        assert_eq!(recs[1].1, "Baz");
+        assert_eq!(recs[2].1, "Type 7");
+    }
+
+    #[test]
+    fn empty_object_names_are_anonymous_and_strings_may_be_unescaped_utf8() {
+        let text = snapshot(META, "3,0,1,8,0,0,0,3,1,3,8,0,0,0", "\"\",\"Grüße\"");
+        let (recs, _) = read(&text);
+        assert_eq!(recs[0].1, super::super::records::ANONYMOUS);
+        assert_eq!(recs[1].1, "Grüße");
+    }
+
+    #[test]
+    fn works_across_buffer_boundaries() {
+        // More than one scanner buffer of nodes and strings.
+        let n = 60_000u32;
+        let mut nodes = String::new();
+        let mut strings = String::from("\"Obj\"");
+        for i in 0..n {
+            if i > 0 {
+                nodes.push(',');
+            }
+            let name = if i % 2 == 0 { 0 } else { i };
+            nodes.push_str(&format!("3,{name},{},{},0,0,0", 2 * i + 1, i % 100));
+        }
+        for i in 1..n {
+            strings.push_str(&format!(",\"s{i} \\\\ {}\"", "x".repeat(20)));
+        }
+        let text = snapshot(META, &nodes, &strings);
+        assert!(text.len() > 2 * BUF);
+        let (recs, g) = read(&text);
+        assert_eq!(recs.len(), n as usize);
+        assert_eq!(recs[0].1, "Obj");
+        assert_eq!(recs[59_999].1, format!("s59999 \\ {}", "x".repeat(20)));
+        assert_eq!(recs[59_999].0, 2 * 59_999 + 1);
+        // Every odd node has its own name; even ones share "Obj".
+        assert!(g.len() > 30_000);
+    }
+
+    #[test]
+    fn deeply_nested_unknown_sections_do_not_recurse() {
+        let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+        let text = format!(
+            "{{\"snapshot\":{META},\"nodes\":[3,0,1,8,0,0,0],\"trace_tree\":{deep},\"strings\":[\"A\"]}}"
+        );
+        let (recs, _) = read(&text);
+        assert_eq!(recs, [(1, "A".to_owned(), 8)]);
+    }
+
+    #[test]
+    fn skipped_sections_may_hold_brackets_and_quotes_in_strings() {
+        let odd = r#"{"a":"]}\"[","b":[1,"[",{"c":"}"},-2.5e3,true,null],"d":"\\"}"#;
+        serde_json::from_str::<serde_json::Value>(odd).expect("valid JSON");
+        let text = format!(
+            "{{\"x\":{odd},\"snapshot\":{META},\"y\":\"]\",\"nodes\":[3,0,1,8,0,0,0],\"z\":{odd},\"strings\":[\"A\"]}}"
+        );
+        let (recs, _) = read(&text);
+        assert_eq!(recs, [(1, "A".to_owned(), 8)]);
+    }
+
+    #[test]
+    fn rejects_malformed_input_with_an_error() {
+        let mut g = Groups::new(&[]);
+        for bad in [
+            "",
+            "{}",
+            "[1,2]",
+            "{\"nodes\":[1,2,3,4]}",
+            &format!("{{\"snapshot\":{META},\"nodes\":[3,0,1]}}"),
+            &format!("{{\"snapshot\":{META},\"nodes\":[3,0,1,8,0,0,0]}}"),
+            &format!("{{\"snapshot\":{META},\"nodes\":[3,0,1,-8,0,0,0],\"strings\":[\"A\"]}}"),
+            &format!("{{\"snapshot\":{META},\"nodes\":[3,0,1,8,0,0,0],\"strings\":[\"A"),
+            r#"{"snapshot":{"meta":{"node_fields":["type","id"]}},"nodes":[]}"#,
+        ] {
+            assert!(
+                read_records(bad.as_bytes(), &mut g).is_err(),
+                "accepted {bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_snapshot_without_object_nodes_needs_no_strings() {
+        let text = format!("{{\"snapshot\":{META},\"nodes\":[9,0,1,0,0,0,0]}}");
+        let mut g = Groups::new(&[]);
+        let recs = read_records(text.as_bytes(), &mut g).unwrap();
+        assert_eq!(recs.len(), 1);
+    }
+}
