@@ -50,11 +50,13 @@ function createFallback(native, wake) {
   // [count, ns] per kind (scavenge, minor mark-sweep, mark-sweep-compact,
   // incremental marking, weak callbacks), then compactions.
   const tallies = new Array(11).fill(0)
-  // performance.now() intervals of GCs memwatch-rs itself ran (gc(), heap
-  // snapshots): their perf_hooks entries are not natural full GCs. A fixed
+  // performance.now() intervals of GCs memwatch-rs itself ran: their
+  // perf_hooks entries are not natural full GCs. Each slot is [start, end,
+  // counted]: gc() counts its GC itself (counted = 1); a heap snapshot's GCs
+  // are counted from their entries but never reported (counted = 0). A fixed
   // ring, so marking them allocates nothing a HeapDiff could see.
   const OURS = 64
-  const ours = new Float64Array(2 * OURS).fill(-1)
+  const ours = new Float64Array(3 * OURS).fill(-1)
   let oursNext = 0
   let observer = null
 
@@ -78,11 +80,12 @@ function createFallback(native, wake) {
     }
   }
 
-  function isOurs(start) {
+  /** -1: a natural GC; otherwise the `counted` flag of our window. */
+  function ownership(start) {
     for (let i = 0; i < OURS; i++) {
-      if (start >= ours[2 * i] && start <= ours[2 * i + 1]) return true
+      if (start >= ours[3 * i] && start <= ours[3 * i + 1]) return ours[3 * i + 2]
     }
-    return false
+    return -1
   }
 
   function onEntries(list) {
@@ -90,9 +93,9 @@ function createFallback(native, wake) {
     for (const e of list.getEntries()) {
       const kind = e.detail ? e.detail.kind : e.kind
       const flags = e.detail ? e.detail.flags : e.flags
-      if (isOurs(e.startTime)) continue
-      count(kind, e.duration, flags)
-      if (kind === MAJOR) {
+      const owner = ownership(e.startTime)
+      if (owner !== 1) count(kind, e.duration, flags)
+      if (owner === -1 && kind === MAJOR) {
         native.observeFullGc(sample(e.startTime + e.duration, e.duration, false), true)
         queued = true
       }
@@ -100,15 +103,22 @@ function createFallback(native, wake) {
     if (queued) wake()
   }
 
-  /** Runs `fn`, marking the GCs it causes as memwatch-rs's own. */
-  function own(fn) {
-    const start = performance.now()
+  /**
+   * Runs `fn`, marking the GCs it causes as memwatch-rs's own (`counted`:
+   * the caller counts them itself). The window is opened before `fn` and
+   * closed after, straight into the ring: no number stays boxed on the heap
+   * while `fn` runs (a heap snapshot would see it).
+   */
+  function own(fn, counted = 0) {
+    const slot = oursNext
+    oursNext = (oursNext + 1) % OURS
+    ours[3 * slot] = performance.now()
+    ours[3 * slot + 1] = Infinity
+    ours[3 * slot + 2] = counted
     try {
       return fn()
     } finally {
-      ours[2 * oursNext] = start
-      ours[2 * oursNext + 1] = performance.now()
-      oursNext = (oursNext + 1) % OURS
+      ours[3 * slot + 1] = performance.now()
     }
   }
 
@@ -130,7 +140,7 @@ function createFallback(native, wake) {
       const start = performance.now()
       // The bare call: on Node 20 a synchronous gc() given an options object
       // can keep just-dropped objects alive; the bare one is a precise full GC.
-      own(() => gc())
+      own(() => gc(), 1)
       const end = performance.now()
       tallies[4] += 1
       tallies[5] += Math.round((end - start) * 1e6)
@@ -145,7 +155,8 @@ function createFallback(native, wake) {
       }
     },
 
-    own,
+    /** For HeapDiff: its snapshot GCs are counted, never reported. */
+    own: (fn) => own(fn, 0),
   }
 }
 

@@ -191,13 +191,13 @@ test("a HeapDiff with nothing allocated between reports none of its own objects"
       `const memwatch = require(${JSON.stringify(ROOT)})
        const hd = new memwatch.HeapDiff()
        const d = hd.end()
-       console.log(JSON.stringify(d.change))`,
+       console.log(JSON.stringify({ source: memwatch.HeapDiff.source, change: d.change }))`,
       { env },
     )
     assert.equal(r.status, 0, r.stderr)
-    const change = JSON.parse(r.stdout)
+    const { source, change } = JSON.parse(r.stdout)
     const grown = change.details.filter((x) => !V8_INTERNAL.has(x.what) && x['+'] > 0)
-    if (env.MEMWATCH_HEAPDIFF_SOURCE === 'json') {
+    if (source === 'json') {
       // v8.writeHeapSnapshot() allocates a 2-byte Uint8Array for its options
       // in each call, alive during its own snapshot: one replaces the other.
       for (const x of grown) {
