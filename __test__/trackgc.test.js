@@ -170,6 +170,44 @@ test('only collected targets fire; live ones wait until they are dropped [both m
   await waitFor(() => fired.size === N, 'the other half')
 })
 
+test('any kind of object or function can be a target [both modes]', async () => {
+  const fired = new Set()
+  const kinds = {
+    frozen: () => Object.freeze({ a: 1 }),
+    sealed: () => Object.seal({ a: 1 }),
+    nonExtensible: () => Object.preventExtensions({}),
+    nullPrototype: () => Object.create(null),
+    array: () => [1, 2, 3],
+    map: () => new Map([[1, 2]]),
+    weakMap: () => new WeakMap(),
+    proxy: () => new Proxy({}, {}),
+    revokedProxy: () => {
+      const p = Proxy.revocable({}, {})
+      p.revoke()
+      return p.proxy
+    },
+    promise: () => new Promise(() => {}),
+    buffer: () => Buffer.alloc(16),
+    arrayBuffer: () => new ArrayBuffer(8),
+    typedArray: () => new Float64Array(4),
+    date: () => new Date(),
+    regexp: () => /x/g,
+    error: () => new Error('e'),
+    classInstance: () => new (class Thing {})(),
+    boxedPrimitive: () => Object(42),
+    arrow: () => () => {},
+    asyncFunction: () => async function () {},
+    generatorFunction: () => function* () {},
+    boundFunction: () => function () {}.bind(null),
+    classConstructor: () => class {},
+  }
+  ;(() => {
+    for (const [kind, make] of Object.entries(kinds)) memwatch.trackGC(make(), () => fired.add(kind))
+  })()
+  fullGC()
+  await waitFor(() => fired.size === Object.keys(kinds).length, `every kind (missing: ${Object.keys(kinds).filter((k) => !fired.has(k))})`)
+})
+
 test('tracking keeps nothing alive: targets, function targets, and delivered callbacks are collected [both modes]', async () => {
   let target = { big: new Array(1000).fill(0) }
   let fn = function namedTarget() {}
