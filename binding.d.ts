@@ -340,3 +340,23 @@ export interface Stats {
 
 /** Takes the events queued since the last call, oldest first. */
 export declare function takeEvents(): Array<NativeEvent>
+
+/** Reads `trackGC`'s counters for this thread. */
+export declare function trackGcCounts(): TrackGcCounts
+
+/** `trackGC`'s counters in this thread (for tests and diagnostics). */
+export interface TrackGcCounts {
+  /** Registrations made. */
+  registered: number
+  /** Finalizers run (targets collected, cancelled or not). */
+  collected: number
+  /** Collected targets whose callbacks are not delivered yet. */
+  pending: number
+}
+
+/**
+ * Sets up `trackGC` for this thread's env and returns its `trackGC`
+ * function. `create(register)` builds the JS half (see `track-gc.js`); it is
+ * called once per env, later calls return the same function.
+ */
+export declare function trackGcSetup(create: (register: (target: object, id: number) => void) => { trackGC: Function, deliver: (ids: Uint32Array) => void }): Function

@@ -844,3 +844,5 @@ module.exports.probeIfDue = nativeBinding.probeIfDue
 module.exports.setConfig = nativeBinding.setConfig
 module.exports.setInterest = nativeBinding.setInterest
 module.exports.takeEvents = nativeBinding.takeEvents
+module.exports.trackGcCounts = nativeBinding.trackGcCounts
+module.exports.trackGcSetup = nativeBinding.trackGcSetup

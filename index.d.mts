@@ -2,6 +2,7 @@
 import memwatch = require('./index.js')
 
 export default memwatch
+export declare const trackGC: typeof memwatch.trackGC
 export declare const gc: typeof memwatch.gc
 export declare const configure: typeof memwatch.configure
 export declare const HeapDiff: typeof memwatch.HeapDiff

@@ -24,6 +24,12 @@ declare namespace memwatch {
     reason: string
   }
 
+  /**
+   * Cancels one `trackGC` registration: its callback will not run. Calling
+   * it after the callback ran, or a second time, does nothing.
+   */
+  type CancelTrackGC = () => void
+
   /** The listener type of each event memwatch emits. */
   type Listener<E> = E extends 'stats'
     ? (stats: Stats) => void
@@ -143,6 +149,22 @@ declare namespace memwatch {
 
     /** `'v8'`: V8 GC hooks and heap profiler; `'fallback'`: N-API and JS only. */
     readonly backend: Backend
+
+    /**
+     * Runs `callback` once, on the event loop, after `target` has been
+     * garbage-collected: never while `target` is alive, never twice.
+     * Callbacks of targets collected together run in one batch; one that
+     * throws is an uncaught exception and the others still run.
+     *
+     * Tracking does not keep `target` alive, but the callback is held until
+     * it runs: it must not capture `target` (or anything that references
+     * it), or `target` can never be collected.
+     *
+     * Returns a function that cancels the tracking. Throws a `TypeError` if
+     * `target` is not an object or a function, or `callback` is not a
+     * function.
+     */
+    trackGC(target: object, callback: () => void): CancelTrackGC
   }
 }
 

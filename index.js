@@ -193,5 +193,6 @@ memwatch.configure = configure
 memwatch.HeapDiff = require('./heap-diff.js')(native, { own: fallback ? fallback.own : undefined })
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
 Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })
+memwatch.trackGC = require('./track-gc.js')(native)
 
 module.exports = memwatch

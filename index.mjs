@@ -2,6 +2,7 @@
 import memwatch from './index.js'
 
 export default memwatch
+export const trackGC = memwatch.trackGC
 export const gc = memwatch.gc
 export const configure = memwatch.configure
 export const HeapDiff = memwatch.HeapDiff

@@ -200,6 +200,8 @@ impl GcObserver for GcSide {
 
 /// Everything memwatch-rs keeps for one isolate.
 pub struct IsolateState {
+    /// `trackGC`'s part (see [`crate::track`]).
+    pub track: Rc<crate::track::Tracker>,
     gc: Rc<GcSide>,
     hooks: RefCell<Option<GcHooks<GcSide>>>,
     closed: Cell<bool>,
@@ -216,6 +218,7 @@ impl IsolateState {
         *gc.waker.borrow_mut() = Some(waker);
         let hooks = v8.map(|(api, isolate)| api.add_gc_hooks(isolate, Rc::clone(&gc)));
         Rc::new(IsolateState {
+            track: Rc::default(),
             gc,
             hooks: RefCell::new(hooks),
             closed: Cell::new(false),
@@ -233,6 +236,7 @@ impl IsolateState {
     /// Env teardown: removes the GC callbacks and stops all wake-ups. Runs in
     /// the env cleanup hook, before N-API tears the env down.
     pub fn close(&self) {
+        self.track.close();
         self.closed.set(true);
         let hooks = self.hooks.borrow_mut().take();
         drop(hooks);

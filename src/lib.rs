@@ -1,6 +1,12 @@
 //! memwatch-rs native core: the N-API surface that `index.js` wraps.
 //!
 //! `unsafe` code lives only in [`v8`]; every other module is safe Rust.
+//!
+//! Finalizers run inside the GC: the addon declares Node-API module version
+//! `NAPI_VERSION_EXPERIMENTAL` (see [`v8::node_api`]; `trackGC` needs it to
+//! be cheap), so every finalizer of this addon, napi-rs's class finalizers
+//! included, and every `Drop` run from one, may make only "basic" Node-API
+//! calls. `MEMWATCH_DEFERRED_FINALIZERS=1` at load time opts out.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
@@ -10,11 +16,12 @@ pub mod leak;
 mod payload;
 pub mod probe;
 pub mod stats;
+mod track;
 mod v8;
 
 use std::rc::Rc;
 
-use napi::bindgen_prelude::{Function, Unknown};
+use napi::bindgen_prelude::{Function, Object, Unknown};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
@@ -169,6 +176,42 @@ pub fn take_events(env: Env) -> Result<Vec<NativeEvent>> {
             },
         })
         .collect())
+}
+
+/// Sets up `trackGC` for this thread's env and returns its `trackGC`
+/// function. `create(register)` builds the JS half (see `track-gc.js`); it is
+/// called once per env, later calls return the same function.
+#[napi(
+    ts_args_type = "create: (register: (target: object, id: number) => void) => { trackGC: Function, deliver: (ids: Uint32Array) => void }",
+    ts_return_type = "Function"
+)]
+pub fn track_gc_setup<'env>(
+    env: &'env Env,
+    create: Function<'env, Unknown<'env>, Object<'env>>,
+) -> Result<Unknown<'env>> {
+    track::setup(env, &state(env)?.track, create)
+}
+
+/// `trackGC`'s counters in this thread (for tests and diagnostics).
+#[napi(object)]
+pub struct TrackGcCounts {
+    /// Registrations made.
+    pub registered: f64,
+    /// Finalizers run (targets collected, cancelled or not).
+    pub collected: f64,
+    /// Collected targets whose callbacks are not delivered yet.
+    pub pending: u32,
+}
+
+/// Reads `trackGC`'s counters for this thread.
+#[napi]
+pub fn track_gc_counts(env: Env) -> Result<TrackGcCounts> {
+    let c = state(&env)?.track.counts();
+    Ok(TrackGcCounts {
+        registered: c.registered as f64,
+        collected: c.collected as f64,
+        pending: c.pending.min(u32::MAX as usize) as u32,
+    })
 }
 
 /// Runs a full, compacting GC now (no `--expose-gc` needed) and returns its

@@ -16,6 +16,21 @@ memwatch.on('leak', (info) => {
   const reason: string = info.reason
   void [start, growth, reason]
 })
+
+let tracked: { data: number[] } | null = { data: [1, 2, 3] }
+const cancel: memwatch.CancelTrackGC = memwatch.trackGC(tracked, () => console.log('collected'))
+memwatch.trackGC(() => {}, () => {})
+tracked = null
+cancel()
+const cancelled: void = cancel()
+void cancelled
+// @ts-expect-error the target must be an object or a function
+memwatch.trackGC(42, () => {})
+// @ts-expect-error the callback must be a function
+memwatch.trackGC({}, 'done')
+// @ts-expect-error the callback gets no arguments
+memwatch.trackGC({}, (target: object) => target)
+
 memwatch.once('stats', (s) => s.num_full_gc.toFixed(0))
 const s: memwatch.Stats = memwatch.gc()
 const backend: 'v8' | 'fallback' = memwatch.backend

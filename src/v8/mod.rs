@@ -9,7 +9,12 @@
 //! Rules: every `unsafe` block carries a `// SAFETY:` note; this module decides
 //! no policy; a missing symbol or an unverified Node major is reported as an
 //! error so the caller can fall back instead of crashing.
+//!
+//! [`node_api`] is the one part that is not about V8's C++ API: the raw
+//! Node-API calls of `trackGC`'s hot paths, kept here with the crate's other
+//! `unsafe` code.
 
+pub mod node_api;
 pub mod table;
 
 use std::ffi::{c_char, c_int, c_void, CStr};

@@ -1,0 +1,282 @@
+//! `memwatch.trackGC(target, callback)`: run `callback` on the event loop once
+//! `target` has been garbage-collected.
+//!
+//! The work is split three ways, each kept as cheap per object as it can be:
+//!
+//! * **JS** (`track-gc.js`) keeps the callbacks in an array indexed by a small
+//!   integer id, with a free list and a generation per id. Ids are reused only
+//!   after their finalizer ran, so a late finalizer never meets a newer
+//!   registration, and the generation turns stale cancel functions into
+//!   no-ops.
+//! * **The raw Node-API glue** ([`crate::v8::node_api`]) attaches one
+//!   `napi_add_finalizer` per target whose finalize data is the id itself:
+//!   no allocation of ours per object.
+//! * **This module** decides what the finalizer does with an id: push it into
+//!   the env's pending batch and, for the first id of a batch only, have the
+//!   glue send one wake-up through a threadsafe function. On the JS thread the
+//!   batch is swapped out and handed to JS as one `Uint32Array`, where each
+//!   callback runs (a throw is re-raised on its own tick, so the rest of the
+//!   batch still runs).
+//!
+//! # Finalizer modes
+//!
+//! By default the addon declares Node-API module version
+//! `NAPI_VERSION_EXPERIMENTAL`, which makes Node run its finalizers inside the
+//! GC instead of queueing each one for a later loop turn: about 1.3x the cost
+//! of a `FinalizationRegistry` instead of about 2x. The price is a rule for the
+//! whole addon, stated at [`crate::v8::node_api::node_api_module_get_api_version_v1`]:
+//! every finalizer (and every `Drop` run from one) makes only "basic"
+//! Node-API calls. `MEMWATCH_DEFERRED_FINALIZERS=1` at load time selects
+//! Node's default module version 8 instead: deferred finalizers, same
+//! behaviour, slower.
+//!
+//! # Lifetime
+//!
+//! One [`Tracker`] per env (main thread and each worker), owned by the env's
+//! `IsolateState` and by one strong count per live registration (see the glue's
+//! module docs). The env cleanup hook calls [`Tracker::close`]: from then on
+//! finalizers only give their count back, nothing reaches JS.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::OsStr;
+use std::rc::Rc;
+
+use napi::bindgen_prelude::{Function, JsObjectValue, Object, Unknown};
+use napi::{Env, JsValue, Result, UnknownRef};
+
+use crate::v8::node_api::{self, Collector, Wake};
+
+/// Set to `1` (or `true`/`yes`) when the addon loads: deferred finalizers.
+pub const DEFERRED_FINALIZERS_VAR: &str = "MEMWATCH_DEFERRED_FINALIZERS";
+
+/// The module version to declare to Node for the env being loaded.
+pub fn module_api_version() -> i32 {
+    if deferred_requested(std::env::var_os(DEFERRED_FINALIZERS_VAR).as_deref()) {
+        node_api::NAPI_DEFAULT_MODULE_VERSION
+    } else {
+        node_api::NAPI_VERSION_EXPERIMENTAL
+    }
+}
+
+fn deferred_requested(value: Option<&OsStr>) -> bool {
+    value
+        .and_then(OsStr::to_str)
+        .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+        .unwrap_or(false)
+}
+
+/// The ids collected since the last delivery, and whether a wake-up for
+/// them is on its way.
+///
+/// A GC can start inside any N-API call that allocates, and finalizers may
+/// run inside it, so no borrow of `pending` is ever held across a call into
+/// N-API or JS. Finalizers use `try_borrow_mut` anyway and would drop one id
+/// rather than abort the process if that rule were ever broken.
+#[derive(Default)]
+pub struct Batch {
+    pending: RefCell<Vec<u32>>,
+    armed: Cell<bool>,
+    closing: Cell<bool>,
+}
+
+impl Batch {
+    /// Records a collected id. True for the first id of a batch: the caller
+    /// must send one wake-up (and report [`wake_failed`](Self::wake_failed)
+    /// if it could not).
+    pub fn collected(&self, id: u32) -> bool {
+        if self.closing.get() {
+            return false;
+        }
+        match self.pending.try_borrow_mut() {
+            Ok(mut pending) => pending.push(id),
+            Err(_) => return false,
+        }
+        !self.armed.replace(true)
+    }
+
+    /// The wake-up was not sent: the next collection tries again.
+    pub fn wake_failed(&self) {
+        self.armed.set(false);
+    }
+
+    /// Takes the due ids, oldest first; the next collection starts a batch.
+    pub fn take(&self) -> Vec<u32> {
+        self.armed.set(false);
+        if self.closing.get() {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.pending.borrow_mut())
+    }
+
+    /// Env teardown: drops what is pending and ignores later collections.
+    pub fn close(&self) {
+        self.closing.set(true);
+        drop(self.pending.take());
+    }
+
+    /// Ids waiting for delivery.
+    pub fn pending(&self) -> usize {
+        self.pending.try_borrow().map(|p| p.len()).unwrap_or(0)
+    }
+}
+
+/// `trackGC`'s per-env state.
+#[derive(Default)]
+pub struct Tracker {
+    batch: Batch,
+    wake: Wake,
+    /// The env's JS `trackGC`, so a second evaluation of `index.js` in the
+    /// same env gets the same one (and earlier registrations keep working).
+    shared: RefCell<Option<(Env, UnknownRef)>>,
+    registered: Cell<u64>,
+    collected: Cell<u64>,
+}
+
+impl Collector for Tracker {
+    fn registered(&self) {
+        self.registered.set(self.registered.get() + 1);
+    }
+
+    fn collected(&self, id: u32) -> bool {
+        self.collected.set(self.collected.get() + 1);
+        self.batch.collected(id)
+    }
+
+    fn wake_failed(&self) {
+        self.batch.wake_failed();
+    }
+
+    fn take_due(&self) -> Vec<u32> {
+        self.batch.take()
+    }
+
+    fn wake(&self) -> &Wake {
+        &self.wake
+    }
+}
+
+/// Counters of one env's tracking (for tests and diagnostics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackCounts {
+    /// Registrations made.
+    pub registered: u64,
+    /// Finalizers run (targets collected, cancelled or not).
+    pub collected: u64,
+    /// Collected ids not yet handed to JS.
+    pub pending: usize,
+}
+
+impl Tracker {
+    /// Env cleanup hook: no JS, no wake-ups from now on.
+    pub fn close(&self) {
+        self.batch.close();
+        self.wake.forget();
+        if let Some((env, track_gc)) = self.shared.borrow_mut().take() {
+            let _ = track_gc.unref(&env);
+        }
+    }
+
+    /// The counters.
+    pub fn counts(&self) -> TrackCounts {
+        TrackCounts {
+            registered: self.registered.get(),
+            collected: self.collected.get(),
+            pending: self.batch.pending(),
+        }
+    }
+}
+
+/// Returns this env's `trackGC` function, creating it on first use:
+/// `create(register)` builds the JS half around the raw `register(target, id)`
+/// and returns `{ trackGC, deliver }`.
+pub fn setup<'env>(
+    env: &'env Env,
+    tracker: &Rc<Tracker>,
+    create: Function<'env, Unknown<'env>, Object<'env>>,
+) -> Result<Unknown<'env>> {
+    if let Some((_, track_gc)) = tracker.shared.borrow().as_ref() {
+        return track_gc.get_value(env);
+    }
+    let register = node_api::register_function(env, tracker)?;
+    let parts = create.call(register.to_unknown())?;
+    let track_gc: Function<'env, Unknown<'env>, Unknown<'env>> =
+        parts.get_named_property("trackGC")?;
+    let deliver: Function<'env, Unknown<'env>, Unknown<'env>> =
+        parts.get_named_property("deliver")?;
+    tracker.wake.start(env, &deliver, tracker)?;
+    let track_gc = track_gc.to_unknown();
+    *tracker.shared.borrow_mut() = Some((*env, track_gc.create_ref()?));
+    Ok(track_gc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_id_of_a_batch_wakes_and_take_starts_a_new_batch() {
+        let b = Batch::default();
+        assert!(b.collected(7));
+        assert!(!b.collected(3));
+        assert!(!b.collected(9));
+        assert_eq!(b.pending(), 3);
+        assert_eq!(b.take(), vec![7, 3, 9]);
+        assert_eq!(b.pending(), 0);
+        assert!(b.take().is_empty());
+        assert!(b.collected(1), "a new batch wakes again");
+    }
+
+    #[test]
+    fn a_failed_wake_up_is_retried_by_the_next_collection() {
+        let b = Batch::default();
+        assert!(b.collected(1));
+        b.wake_failed();
+        assert!(b.collected(2));
+        assert!(!b.collected(3));
+        assert_eq!(b.take(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn closing_drops_pending_ids_and_ignores_later_ones() {
+        let b = Batch::default();
+        assert!(b.collected(1));
+        b.close();
+        assert_eq!(b.pending(), 0);
+        assert!(!b.collected(2));
+        assert!(b.take().is_empty());
+    }
+
+    #[test]
+    fn collections_while_the_batch_is_delivered_start_the_next_batch() {
+        let b = Batch::default();
+        assert!(b.collected(1));
+        let due = b.take();
+        // a GC during delivery (callbacks allocate) collects more targets
+        assert!(b.collected(2));
+        assert_eq!(due, vec![1]);
+        assert_eq!(b.take(), vec![2]);
+    }
+
+    #[test]
+    fn tracker_counts_registrations_and_collections() {
+        let t = Tracker::default();
+        t.registered();
+        t.registered();
+        assert!(t.collected(0));
+        let c = t.counts();
+        assert_eq!((c.registered, c.collected, c.pending), (2, 1, 1));
+        assert_eq!(t.take_due(), vec![0]);
+        assert_eq!(t.counts().pending, 0);
+    }
+
+    #[test]
+    fn deferred_finalizers_are_opt_in() {
+        assert!(!deferred_requested(None));
+        for yes in ["1", "true", "TRUE", "yes", "Yes"] {
+            assert!(deferred_requested(Some(OsStr::new(yes))), "{yes}");
+        }
+        for no in ["", "0", "false", "no", "deferred", " 1"] {
+            assert!(!deferred_requested(Some(OsStr::new(no))), "{no:?}");
+        }
+    }
+}
