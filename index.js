@@ -191,6 +191,12 @@ function describe(value) {
 memwatch.gc = gc
 memwatch.configure = configure
 memwatch.HeapDiff = require('./heap-diff.js')(native, { own: fallback ? fallback.own : undefined })
+// A feature that lost its V8 source says so once, unless the fallback was asked for.
+if (info.backend === 'v8' && memwatch.HeapDiff.source === 'json' && !/^json$/i.test(process.env.MEMWATCH_HEAPDIFF_SOURCE || '')) {
+  process.emitWarning(`memwatch-rs HeapDiff is using its JSON snapshot source: ${memwatch.HeapDiff.sourceReason}`, {
+    code: 'MEMWATCH_FALLBACK',
+  })
+}
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
 Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })
 memwatch.trackGC = require('./track-gc.js')(native)

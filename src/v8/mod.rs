@@ -73,6 +73,9 @@ const RTLD_DEFAULT: *mut c_void = std::ptr::null_mut();
 
 /// Looks a symbol up in the global scope of the process (the node binary).
 fn lookup(name: &CStr) -> Result<NonNull<c_void>, Missing> {
+    if hidden(name) {
+        return Err(Missing(name.to_string_lossy().into_owned()));
+    }
     #[cfg(unix)]
     {
         // SAFETY: `dlsym` only reads the NUL-terminated `name`; RTLD_DEFAULT is
@@ -84,6 +87,19 @@ fn lookup(name: &CStr) -> Result<NonNull<c_void>, Missing> {
     {
         Err(Missing(name.to_string_lossy().into_owned()))
     }
+}
+
+/// Fault injection for tests: `MEMWATCH_HIDE_SYMBOLS` lists comma-separated
+/// substrings of mangled names to treat as missing, so the fallbacks a
+/// missing symbol switches to can be exercised on a complete node binary.
+fn hidden(name: &CStr) -> bool {
+    let Some(list) = std::env::var_os("MEMWATCH_HIDE_SYMBOLS") else {
+        return false;
+    };
+    let name = name.to_string_lossy();
+    list.to_string_lossy()
+        .split(',')
+        .any(|part| !part.is_empty() && name.contains(part))
 }
 
 /// Resolves `name` and reinterprets it as the function pointer type `F`.
