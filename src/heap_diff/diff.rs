@@ -195,18 +195,24 @@ impl<'a> DiffBuilder<'a> {
 }
 
 /// memwatch's human size: over 1 MiB `"x.xx mb"`, over 1 KiB `"x.xx kb"`,
-/// else `"N bytes"`; 1024-based, keeps the sign.
+/// else `"N bytes"`; 1024-based, keeps the sign. Two decimals rounded half
+/// away from zero in exact integer arithmetic, so the string always equals
+/// what JS's `(bytes / unit).toFixed(2)` gives for the same `size_bytes`.
 pub fn nice_size(bytes: i64) -> String {
     const KIB: u64 = 1024;
     const MIB: u64 = 1024 * 1024;
     let abs = bytes.unsigned_abs();
-    if abs > MIB {
-        format!("{:.2} mb", bytes as f64 / MIB as f64)
+    let (unit, suffix) = if abs > MIB {
+        (MIB, "mb")
     } else if abs > KIB {
-        format!("{:.2} kb", bytes as f64 / KIB as f64)
+        (KIB, "kb")
     } else {
-        format!("{bytes} bytes")
-    }
+        return format!("{bytes} bytes");
+    };
+    // hundredths = round(abs * 100 / unit), ties away from zero.
+    let hundredths = (u128::from(abs) * 200 + u128::from(unit)) / (2 * u128::from(unit));
+    let sign = if bytes < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02} {suffix}", hundredths / 100, hundredths % 100)
 }
 
 #[cfg(test)]
@@ -231,6 +237,11 @@ mod tests {
         assert_eq!(nice_size(1025), "1.00 kb");
         assert_eq!(nice_size(-1536), "-1.50 kb");
         assert_eq!(nice_size(1024 * 1024), "1024.00 kb");
+        // 34.625 KiB is an exact tie: JS toFixed(2) rounds it up, and so do we.
+        assert_eq!(nice_size(35456), "34.63 kb");
+        assert_eq!(nice_size(-35456), "-34.63 kb");
+        assert_eq!(nice_size(1024 + 5), "1.00 kb");
+        assert_eq!(nice_size(1024 + 6), "1.01 kb");
         assert_eq!(nice_size(1024 * 1024 + 1), "1.00 mb");
         assert_eq!(nice_size(-5 * 1024 * 1024 - 1024 * 1024 / 2), "-5.50 mb");
         assert_eq!(nice_size(3 * 1024 * 1024 * 1024), "3072.00 mb");
