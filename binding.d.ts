@@ -348,15 +348,31 @@ export declare function trackGcCounts(): TrackGcCounts
 export interface TrackGcCounts {
   /** Registrations made. */
   registered: number
-  /** Finalizers run (targets collected, cancelled or not). */
+  /**
+   * Finalizers run: targets collected (cancelled after collection or not)
+   * and, at thread exit, registrations still alive.
+   */
   collected: number
+  /**
+   * Registrations removed by `cancel()` before their finalizer ran (Node
+   * freed their record then).
+   */
+  cancelled: number
+  /**
+   * Registrations whose target may still be alive (Node-API holds a record
+   * for each): registered − collected − cancelled.
+   */
+  live: number
+  /** The same over every thread of the process (what ended workers left). */
+  liveAllThreads: number
   /** Collected targets whose callbacks are not delivered yet. */
   pending: number
 }
 
 /**
  * Sets up `trackGC` for this thread's env and returns its `trackGC`
- * function. `create(register)` builds the JS half (see `track-gc.js`); it is
- * called once per env, later calls return the same function.
+ * function. `create(register, unregister)` builds the JS half (see
+ * `track-gc.js`); it is called once per env, later calls return the same
+ * function.
  */
-export declare function trackGcSetup(create: (register: (target: object, id: number) => void) => { trackGC: Function, deliver: (ids: Uint32Array) => void }): Function
+export declare function trackGcSetup(create: (register: (target: object, id: number) => void, unregister: (id: number) => boolean) => { trackGC: Function, deliver: (ids: Uint32Array) => void }): Function
