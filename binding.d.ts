@@ -363,8 +363,16 @@ export interface TrackGcCounts {
    * for each): registered − collected − cancelled.
    */
   live: number
-  /** The same over every thread of the process (what ended workers left). */
-  liveAllThreads: number
+  /**
+   * Threads of the process whose trackGC state has not been freed yet (an
+   * ended worker's is freed once every registration it made is over).
+   */
+  trackersAlive: number
+  /**
+   * Registrations whose native record was still held when their thread's
+   * state was freed, over the whole process (what ended workers leaked).
+   */
+  leftBehind: number
   /** Collected targets whose callbacks are not delivered yet. */
   pending: number
 }

@@ -204,8 +204,12 @@ pub struct TrackGcCounts {
     /// Registrations whose target may still be alive (Node-API holds a record
     /// for each): registered − collected − cancelled.
     pub live: f64,
-    /// The same over every thread of the process (what ended workers left).
-    pub live_all_threads: f64,
+    /// Threads of the process whose trackGC state has not been freed yet (an
+    /// ended worker's is freed once every registration it made is over).
+    pub trackers_alive: u32,
+    /// Registrations whose native record was still held when their thread's
+    /// state was freed, over the whole process (what ended workers leaked).
+    pub left_behind: f64,
     /// Collected targets whose callbacks are not delivered yet.
     pub pending: u32,
 }
@@ -214,12 +218,14 @@ pub struct TrackGcCounts {
 #[napi]
 pub fn track_gc_counts(env: Env) -> Result<TrackGcCounts> {
     let c = state(&env)?.track.counts();
+    let (trackers_alive, left_behind) = track::process_counts();
     Ok(TrackGcCounts {
         registered: c.registered as f64,
         collected: c.collected as f64,
         cancelled: c.cancelled as f64,
         live: c.live as f64,
-        live_all_threads: track::live_all_threads() as f64,
+        trackers_alive: trackers_alive.min(u32::MAX as usize) as u32,
+        left_behind: left_behind as f64,
         pending: c.pending.min(u32::MAX as usize) as u32,
     })
 }

@@ -216,10 +216,11 @@ impl Tracker {
 /// `{ trackGC, deliver }`.
 pub type Create<'env> = Function<'env, FnArgs<(Unknown<'env>, Unknown<'env>)>, Object<'env>>;
 
-/// Registrations alive in every env of the process (for leak tests: what an
-/// ended worker left behind).
-pub fn live_all_threads() -> usize {
-    Refs::live_all_threads()
+/// Process-wide leak figures: trackers alive (one per env not torn down
+/// yet), and registrations whose reference was still alive when their
+/// tracker was freed (what an ended env left behind; should be 0).
+pub fn process_counts() -> (usize, usize) {
+    (Refs::tables(), Refs::left_at_drop())
 }
 
 /// Returns this env's `trackGC` function, creating it on first use:

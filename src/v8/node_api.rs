@@ -120,8 +120,14 @@ pub trait Collector: 'static {
     fn refs(&self) -> &Refs;
 }
 
-/// References of live registrations, all threads (for leak tests).
-static LIVE_REFS: AtomicUsize = AtomicUsize::new(0);
+// Two diagnostic counters, the only process-wide values of the crate. They
+// are not state: nothing reads them to decide anything; they let a test see,
+// from the main thread, that ended workers' registrations were all finalized.
+
+/// [`Refs`] tables alive in the process, one per env (for leak tests).
+static TABLES: AtomicUsize = AtomicUsize::new(0);
+/// References still alive when their table was dropped, all envs so far.
+static LEFT_AT_DROP: AtomicUsize = AtomicUsize::new(0);
 
 /// The `napi_ref` of each live registration, indexed by its id (8 bytes per
 /// id); null once the registration was cancelled or its finalizer ran.
@@ -129,10 +135,31 @@ static LIVE_REFS: AtomicUsize = AtomicUsize::new(0);
 /// No borrow of `slots` is held across a call into Node-API or JS (nothing
 /// here allocates on the JS heap), so a finalizer run inside the GC always
 /// finds it free.
-#[derive(Default)]
+///
+/// The process-wide figures for leak tests ([`Refs::tables`],
+/// [`Refs::left_at_drop`]) are only touched when a table is made or dropped,
+/// never per registration.
 pub struct Refs {
     slots: RefCell<Vec<sys::napi_ref>>,
     live: Cell<usize>,
+}
+
+impl Default for Refs {
+    fn default() -> Self {
+        TABLES.fetch_add(1, Ordering::Relaxed);
+        Refs {
+            slots: RefCell::default(),
+            live: Cell::new(0),
+        }
+    }
+}
+
+impl Drop for Refs {
+    /// Deletes nothing (module docs): counts what would have leaked.
+    fn drop(&mut self) {
+        LEFT_AT_DROP.fetch_add(self.live.get(), Ordering::Relaxed);
+        TABLES.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Refs {
@@ -151,7 +178,6 @@ impl Refs {
         }
         slots[i] = reference;
         self.live.set(self.live.get() + 1);
-        LIVE_REFS.fetch_add(1, Ordering::Relaxed);
         true
     }
 
@@ -167,7 +193,6 @@ impl Refs {
         let reference = std::mem::replace(slot, ptr::null_mut());
         if !reference.is_null() {
             self.live.set(self.live.get() - 1);
-            LIVE_REFS.fetch_sub(1, Ordering::Relaxed);
         }
         reference
     }
@@ -178,10 +203,17 @@ impl Refs {
         self.live.get()
     }
 
-    /// The same over every env of the process: what is left of a worker's
-    /// registrations once it has ended.
-    pub fn live_all_threads() -> usize {
-        LIVE_REFS.load(Ordering::Relaxed)
+    /// Tables alive in the process: one per env whose tracker has not been
+    /// freed. An ended worker's is freed once the last of its registrations
+    /// is over (each holds a count of its tracker).
+    pub fn tables() -> usize {
+        TABLES.load(Ordering::Relaxed)
+    }
+
+    /// References that were still alive when their table was dropped, over
+    /// all envs so far: registrations nobody deleted (should be 0).
+    pub fn left_at_drop() -> usize {
+        LEFT_AT_DROP.load(Ordering::Relaxed)
     }
 }
 
