@@ -348,15 +348,39 @@ export declare function trackGcCounts(): TrackGcCounts
 export interface TrackGcCounts {
   /** Registrations made. */
   registered: number
-  /** Finalizers run (targets collected, cancelled or not). */
+  /**
+   * Finalizers run: targets collected (cancelled after collection or not)
+   * and, at thread exit, registrations still alive.
+   */
   collected: number
+  /**
+   * Registrations removed by `cancel()` before their finalizer ran (Node
+   * freed their record then).
+   */
+  cancelled: number
+  /**
+   * Registrations whose target may still be alive (Node-API holds a record
+   * for each): registered − collected − cancelled.
+   */
+  live: number
+  /**
+   * Threads of the process whose trackGC state has not been freed yet (an
+   * ended worker's is freed once every registration it made is over).
+   */
+  trackersAlive: number
+  /**
+   * Registrations whose native record was still held when their thread's
+   * state was freed, over the whole process (what ended workers leaked).
+   */
+  leftBehind: number
   /** Collected targets whose callbacks are not delivered yet. */
   pending: number
 }
 
 /**
  * Sets up `trackGC` for this thread's env and returns its `trackGC`
- * function. `create(register)` builds the JS half (see `track-gc.js`); it is
- * called once per env, later calls return the same function.
+ * function. `create(register, unregister)` builds the JS half (see
+ * `track-gc.js`); it is called once per env, later calls return the same
+ * function.
  */
-export declare function trackGcSetup(create: (register: (target: object, id: number) => void) => { trackGC: Function, deliver: (ids: Uint32Array) => void }): Function
+export declare function trackGcSetup(create: (register: (target: object, id: number) => void, unregister: (id: number) => boolean) => { trackGC: Function, deliver: (ids: Uint32Array) => void }): Function

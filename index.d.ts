@@ -25,8 +25,10 @@ declare namespace memwatch {
   }
 
   /**
-   * Cancels one `trackGC` registration: its callback will not run. Calling
-   * it after the callback ran, or a second time, does nothing.
+   * Cancels one `trackGC` registration: its callback will not run, and the
+   * registration (the callback and the native record) is released at once,
+   * even while the target lives on. Calling it after the callback ran, or a
+   * second time, does nothing.
    */
   type CancelTrackGC = () => void
 

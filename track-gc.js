@@ -3,8 +3,8 @@
 // memwatch.trackGC(target, callback): `callback` runs once on the event loop
 // after `target` has been garbage-collected. The weak part is native
 // (src/track.rs, src/v8/node_api.rs): one Node-API finalizer per target whose
-// data is an integer id. Here live the callbacks, in an array indexed by id,
-// and the batch delivery.
+// data is an integer id, which `unregister(id)` removes again. Here live the
+// callbacks, in an array indexed by id, and the batch delivery.
 //
 // One instance per env (main thread, each worker): the native side calls
 // `create` once and hands the same `trackGC` to every later evaluation of
@@ -23,10 +23,10 @@ function describe(value) {
   return typeof value === 'undefined' ? 'undefined' : `a ${typeof value} (${String(value)})`
 }
 
-function create(register) {
+function create(register, unregister) {
   const callbacks = [] // id -> callback; undefined once cancelled or delivered
-  const generations = [] // id -> how many times the id's finalizer has run
-  const free = [] // ids whose finalizer ran: free for new registrations
+  const generations = [] // id -> how many registrations of the id have ended
+  const free = [] // ids whose registration ended (delivered or cancelled): free for new ones
   let next = 0
 
   // Called by the native side on the event loop with the ids of one batch
@@ -75,7 +75,16 @@ function create(register) {
     const generation = generations[id]
     // Holds only the id and its generation: never the target or the callback.
     return function cancel() {
-      if (generations[id] === generation) callbacks[id] = undefined
+      // A stale cancel (delivered, or cancelled and the id reused) or a
+      // second one does nothing.
+      if (generations[id] !== generation || callbacks[id] === undefined) return
+      callbacks[id] = undefined
+      // Removes the native finalizer, unless it already ran (the target was
+      // collected and the id waits in a batch, which frees it on delivery).
+      if (unregister(id)) {
+        generations[id]++
+        free.push(id)
+      }
     }
   }
 

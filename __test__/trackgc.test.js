@@ -261,6 +261,85 @@ test('cancel: a cancelled tracking never fires; cancel after the callback is a n
   assert.equal(calls, 1)
 })
 
+test('a cancelled target that is later collected: neither its callback nor its finalizer runs [both modes]', async () => {
+  await settle()
+  const N = 1000
+  const before = native.trackGcCounts()
+  let calls = 0
+  ;(() => {
+    for (let i = 0; i < N; i++) memwatch.trackGC({ i }, () => calls++)()
+  })()
+  const cancelled = native.trackGcCounts()
+  assert.equal(cancelled.cancelled - before.cancelled, N, 'cancel() did not remove the registrations')
+  assert.equal(cancelled.live, before.live, 'cancelled registrations are still held by Node')
+  fullGC()
+  await settle()
+  const after = native.trackGcCounts()
+  assert.equal(calls, 0, 'a cancelled callback ran')
+  assert.equal(after.collected, before.collected, 'the finalizer of a cancelled registration ran')
+  assert.equal(after.pending, 0)
+})
+
+test('cancel() while the callback is pending (target collected, not yet delivered): it never runs [both modes]', async () => {
+  await settle()
+  const N = 1000
+  const before = native.trackGcCounts()
+  const hits = new Uint8Array(2 * N)
+  const cancels = (() => {
+    const list = []
+    for (let i = 0; i < 2 * N; i++) list.push(memwatch.trackGC({ i }, () => hits[i]++))
+    return list
+  })()
+  fullGC()
+  // Right after the GC: with finalizers in the GC they have run and the ids
+  // wait in a batch; deferred, the finalizers are still queued in Node.
+  for (let i = 0; i < N; i++) cancels[i]()
+  // Then, once the finalizers have run and the batch waits for its wake-up
+  // (in either mode), the other half.
+  while (native.trackGcCounts().pending === 0) await turn()
+  assert.equal(hits.reduce((a, b) => a + b, 0), 0, 'delivered before the batch was seen pending')
+  for (let i = N; i < 2 * N; i++) cancels[i]()
+  await settle()
+  assert.equal(hits.reduce((a, b) => a + b, 0), 0, 'a callback cancelled while pending ran')
+  const after = native.trackGcCounts()
+  assert.equal(after.pending, 0)
+  assert.equal(after.live, before.live)
+  // Deferred, the first half was cancelled before its finalizers ran: they
+  // never run. In the GC, every finalizer had run: cancel only dropped the
+  // callbacks.
+  assert.equal(after.cancelled - before.cancelled, DEFERRED ? N : 0)
+  assert.equal(after.collected - before.collected, DEFERRED ? N : 2 * N)
+
+  // The ids freed either way are reused cleanly (each freed once: twice as
+  // many new registrations as were cancelled would meet a double): each new
+  // callback fires exactly once.
+  const again = new Uint8Array(4 * N)
+  ;(() => {
+    for (let i = 0; i < 4 * N; i++) memwatch.trackGC({ i }, () => again[i]++)
+  })()
+  fullGC()
+  await waitFor(() => again.reduce((a, b) => a + b, 0) >= 4 * N, 'the new registrations')
+  await settle()
+  assert.ok(again.every((h) => h === 1), 'a reused id fired twice or not at all')
+  assert.equal(hits.reduce((a, b) => a + b, 0), 0)
+})
+
+test('tracking and cancelling the same long-lived object 1,000,000 times leaves nothing behind [both modes]', () => {
+  const r = runCase('cancel-churn')
+  assertClean(r, 'cancel-churn')
+  const { rssGrowthMB, heapGrowthMB, counts, hits, targetAlive } = JSON.parse(r.stdout)
+  assert.equal(counts.registered, 1_010_000)
+  assert.equal(counts.cancelled, counts.registered, 'not every cancel removed its registration')
+  assert.equal(counts.live, 0, 'Node still holds records of cancelled registrations')
+  assert.equal(counts.collected, 0)
+  assert.equal(hits, 0)
+  assert.equal(targetAlive, true)
+  // Before cancel() removed the registration, the same loop grew RSS by
+  // ~127 MB (Node's records) and the heap by ~20 MB (ids never reused).
+  assert.ok(rssGrowthMB < 16, `RSS grew by ${rssGrowthMB} MB over 1,000,000 track-and-cancel`)
+  assert.ok(heapGrowthMB < 4, `heap grew by ${heapGrowthMB} MB over 1,000,000 track-and-cancel`)
+})
+
 test('a callback that captures its target keeps it alive (as documented); cancel releases it [both modes]', async () => {
   const counter = { calls: 0 }
   // The mistake the docs warn about: the callback closes over `target`.
@@ -398,14 +477,18 @@ test('a throwing callback is an uncaught exception; the rest of its batch still 
   assert.doesNotMatch(unhandled.stderr, /FATAL|Segmentation|Assertion|LATE/)
 })
 
-test('process exit is clean: live targets, pending callbacks, exit inside a callback [both modes]', () => {
+test('process exit is clean: live, cancelled and pending registrations, exit inside a callback [both modes]', () => {
   const live = runCase('exit-live')
-  assertClean(live, 'exit with live tracked objects')
-  assert.match(live.stdout, /^exit-live: 50000 registered, 0 fired$/)
+  assertClean(live, 'exit with live and cancelled tracked objects')
+  assert.equal(live.stdout, 'exit-live: 100000 registered, 50000 cancelled, 50000 live, 0 fired')
 
   const afterGc = runCase('exit-after-gc')
   assertClean(afterGc, 'process.exit() right after gc()')
   assert.match(afterGc.stdout, /^exit-after-gc: exiting with /)
+  const c = JSON.parse(afterGc.stdout.replace(/^exit-after-gc: exiting with /, ''))
+  // The retained targets; deferred, also the collected ones whose finalizer
+  // is still queued and that were not cancelled.
+  assert.equal(c.live, DEFERRED ? 75_000 : 50_000)
 
   const natural = runCase('natural-after-gc')
   assertClean(natural, 'natural exit after gc()')
@@ -421,11 +504,14 @@ test('workers: each isolate tracks on its own [both modes]', () => {
   assert.deepEqual(JSON.parse(r.stdout), { worker: 3000, mainBeforeDrop: 0, main: 1000 })
 })
 
-test('workers with tracked objects: terminated, busy, exiting, ending: all clean [both modes]', () => {
+test('workers with live, cancelled and pending registrations: terminated, busy, exiting, ending: all clean, nothing left [both modes]', () => {
   for (const name of ['worker-live', 'worker-pending', 'worker-busy', 'worker-exit', 'worker-natural']) {
     const r = runCase(name)
     assertClean(r, name)
-    assert.match(r.stdout, new RegExp(`^${name}: \\d+ workers ok, main 1000 of 1000$`))
+    // Once the workers have ended, only the main thread's tracker is alive
+    // (a registration nobody finalized would hold its worker's), and no
+    // tracker was freed with a reference still alive.
+    assert.match(r.stdout, new RegExp(`^${name}: \\d+ workers ok, main 1000 of 1000, trackers 1, left behind 0$`))
   }
 })
 

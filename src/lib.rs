@@ -21,7 +21,7 @@ mod v8;
 
 use std::rc::Rc;
 
-use napi::bindgen_prelude::{Function, Object, Unknown};
+use napi::bindgen_prelude::{Function, Unknown};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
@@ -179,16 +179,14 @@ pub fn take_events(env: Env) -> Result<Vec<NativeEvent>> {
 }
 
 /// Sets up `trackGC` for this thread's env and returns its `trackGC`
-/// function. `create(register)` builds the JS half (see `track-gc.js`); it is
-/// called once per env, later calls return the same function.
+/// function. `create(register, unregister)` builds the JS half (see
+/// `track-gc.js`); it is called once per env, later calls return the same
+/// function.
 #[napi(
-    ts_args_type = "create: (register: (target: object, id: number) => void) => { trackGC: Function, deliver: (ids: Uint32Array) => void }",
+    ts_args_type = "create: (register: (target: object, id: number) => void, unregister: (id: number) => boolean) => { trackGC: Function, deliver: (ids: Uint32Array) => void }",
     ts_return_type = "Function"
 )]
-pub fn track_gc_setup<'env>(
-    env: &'env Env,
-    create: Function<'env, Unknown<'env>, Object<'env>>,
-) -> Result<Unknown<'env>> {
+pub fn track_gc_setup<'env>(env: &'env Env, create: track::Create<'env>) -> Result<Unknown<'env>> {
     track::setup(env, &state(env)?.track, create)
 }
 
@@ -197,8 +195,21 @@ pub fn track_gc_setup<'env>(
 pub struct TrackGcCounts {
     /// Registrations made.
     pub registered: f64,
-    /// Finalizers run (targets collected, cancelled or not).
+    /// Finalizers run: targets collected (cancelled after collection or not)
+    /// and, at thread exit, registrations still alive.
     pub collected: f64,
+    /// Registrations removed by `cancel()` before their finalizer ran (Node
+    /// freed their record then).
+    pub cancelled: f64,
+    /// Registrations whose target may still be alive (Node-API holds a record
+    /// for each): registered − collected − cancelled.
+    pub live: f64,
+    /// Threads of the process whose trackGC state has not been freed yet (an
+    /// ended worker's is freed once every registration it made is over).
+    pub trackers_alive: u32,
+    /// Registrations whose native record was still held when their thread's
+    /// state was freed, over the whole process (what ended workers leaked).
+    pub left_behind: f64,
     /// Collected targets whose callbacks are not delivered yet.
     pub pending: u32,
 }
@@ -207,9 +218,14 @@ pub struct TrackGcCounts {
 #[napi]
 pub fn track_gc_counts(env: Env) -> Result<TrackGcCounts> {
     let c = state(&env)?.track.counts();
+    let (trackers_alive, left_behind) = track::process_counts();
     Ok(TrackGcCounts {
         registered: c.registered as f64,
         collected: c.collected as f64,
+        cancelled: c.cancelled as f64,
+        live: c.live as f64,
+        trackers_alive: trackers_alive.min(u32::MAX as usize) as u32,
+        left_behind: left_behind as f64,
         pending: c.pending.min(u32::MAX as usize) as u32,
     })
 }

@@ -5,12 +5,15 @@
 //!
 //! * **JS** (`track-gc.js`) keeps the callbacks in an array indexed by a small
 //!   integer id, with a free list and a generation per id. Ids are reused only
-//!   after their finalizer ran, so a late finalizer never meets a newer
-//!   registration, and the generation turns stale cancel functions into
-//!   no-ops.
+//!   once their registration is over (delivered, or cancelled before its
+//!   finalizer ran), so a late finalizer never meets a newer registration,
+//!   and the generation turns stale cancel functions into no-ops.
 //! * **The raw Node-API glue** ([`crate::v8::node_api`]) attaches one
-//!   `napi_add_finalizer` per target whose finalize data is the id itself:
-//!   no allocation of ours per object.
+//!   `napi_add_finalizer` per target whose finalize data is the id itself,
+//!   and keeps the reference it returns in a vector indexed by id (8 bytes per
+//!   id, no allocation of ours per object). `cancel()` deletes that reference,
+//!   so Node frees its record at once instead of when the target is
+//!   collected; the finalizer deletes it otherwise.
 //! * **This module** decides what the finalizer does with an id: push it into
 //!   the env's pending batch and, for the first id of a batch only, have the
 //!   glue send one wake-up through a threadsafe function. On the JS thread the
@@ -35,16 +38,18 @@
 //! One [`Tracker`] per env (main thread and each worker), owned by the env's
 //! `IsolateState` and by one strong count per live registration (see the glue's
 //! module docs). The env cleanup hook calls [`Tracker::close`]: from then on
-//! finalizers only give their count back, nothing reaches JS.
+//! finalizers only delete their reference and give their count back, nothing
+//! reaches JS. Node-API's own teardown of the env runs the finalizer of every
+//! registration still alive, so none of their references outlives the env.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::OsStr;
 use std::rc::Rc;
 
-use napi::bindgen_prelude::{Function, JsObjectValue, Object, Unknown};
+use napi::bindgen_prelude::{FnArgs, Function, JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, Result, UnknownRef};
 
-use crate::v8::node_api::{self, Collector, Wake};
+use crate::v8::node_api::{self, Collector, Refs, Wake};
 
 /// Set to `1` (or `true`/`yes`) when the addon loads: deferred finalizers.
 pub const DEFERRED_FINALIZERS_VAR: &str = "MEMWATCH_DEFERRED_FINALIZERS";
@@ -125,16 +130,22 @@ impl Batch {
 pub struct Tracker {
     batch: Batch,
     wake: Wake,
+    refs: Refs,
     /// The env's JS `trackGC`, so a second evaluation of `index.js` in the
     /// same env gets the same one (and earlier registrations keep working).
     shared: RefCell<Option<(Env, UnknownRef)>>,
     registered: Cell<u64>,
     collected: Cell<u64>,
+    cancelled: Cell<u64>,
 }
 
 impl Collector for Tracker {
     fn registered(&self) {
         self.registered.set(self.registered.get() + 1);
+    }
+
+    fn cancelled(&self) {
+        self.cancelled.set(self.cancelled.get() + 1);
     }
 
     fn collected(&self, id: u32) -> bool {
@@ -153,6 +164,10 @@ impl Collector for Tracker {
     fn wake(&self) -> &Wake {
         &self.wake
     }
+
+    fn refs(&self) -> &Refs {
+        &self.refs
+    }
 }
 
 /// Counters of one env's tracking (for tests and diagnostics).
@@ -160,14 +175,23 @@ impl Collector for Tracker {
 pub struct TrackCounts {
     /// Registrations made.
     pub registered: u64,
-    /// Finalizers run (targets collected, cancelled or not).
+    /// Finalizers run: targets collected (cancelled after collection or
+    /// not) and, at env teardown, registrations still alive.
     pub collected: u64,
+    /// Registrations removed by `cancel()` before their finalizer ran.
+    pub cancelled: u64,
+    /// Registrations whose target is alive, as far as this env knows
+    /// (Node-API still holds their record).
+    pub live: usize,
     /// Collected ids not yet handed to JS.
     pub pending: usize,
 }
 
 impl Tracker {
-    /// Env cleanup hook: no JS, no wake-ups from now on.
+    /// Env cleanup hook: no JS, no wake-ups from now on. The registrations'
+    /// references are left alone: Node-API's teardown of the env, which may
+    /// come before or after this hook, runs their finalizers, which delete
+    /// them (deleting them here would be a second delete).
     pub fn close(&self) {
         self.batch.close();
         self.wake.forget();
@@ -181,24 +205,38 @@ impl Tracker {
         TrackCounts {
             registered: self.registered.get(),
             collected: self.collected.get(),
+            cancelled: self.cancelled.get(),
+            live: self.refs.live(),
             pending: self.batch.pending(),
         }
     }
 }
 
+/// The JS half's constructor: `create(register, unregister)` returns
+/// `{ trackGC, deliver }`.
+pub type Create<'env> = Function<'env, FnArgs<(Unknown<'env>, Unknown<'env>)>, Object<'env>>;
+
+/// Process-wide leak figures: trackers alive (one per env not torn down
+/// yet), and registrations whose reference was still alive when their
+/// tracker was freed (what an ended env left behind; should be 0).
+pub fn process_counts() -> (usize, usize) {
+    (Refs::tables(), Refs::left_at_drop())
+}
+
 /// Returns this env's `trackGC` function, creating it on first use:
-/// `create(register)` builds the JS half around the raw `register(target, id)`
-/// and returns `{ trackGC, deliver }`.
+/// `create(register, unregister)` builds the JS half around the raw
+/// `register(target, id)` and `unregister(id)` and returns
+/// `{ trackGC, deliver }`.
 pub fn setup<'env>(
     env: &'env Env,
     tracker: &Rc<Tracker>,
-    create: Function<'env, Unknown<'env>, Object<'env>>,
+    create: Create<'env>,
 ) -> Result<Unknown<'env>> {
     if let Some((_, track_gc)) = tracker.shared.borrow().as_ref() {
         return track_gc.get_value(env);
     }
-    let register = node_api::register_function(env, tracker)?;
-    let parts = create.call(register.to_unknown())?;
+    let [register, unregister] = node_api::register_functions(env, tracker)?;
+    let parts = create.call((register.to_unknown(), unregister.to_unknown()).into())?;
     let track_gc: Function<'env, Unknown<'env>, Unknown<'env>> =
         parts.get_named_property("trackGC")?;
     let deliver: Function<'env, Unknown<'env>, Unknown<'env>> =
@@ -263,8 +301,13 @@ mod tests {
         t.registered();
         t.registered();
         assert!(t.collected(0));
+        t.cancelled();
         let c = t.counts();
-        assert_eq!((c.registered, c.collected, c.pending), (2, 1, 1));
+        assert_eq!(
+            (c.registered, c.collected, c.cancelled, c.pending),
+            (2, 1, 1, 1)
+        );
+        assert_eq!(c.live, 0, "no reference was stored");
         assert_eq!(t.take_due(), vec![0]);
         assert_eq!(t.counts().pending, 0);
     }

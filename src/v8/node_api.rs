@@ -2,25 +2,51 @@
 //!
 //! napi-rs wrappers cost about 100 ns per call, as much as the whole
 //! registration, so the per-object path is hand-written here: a raw
-//! `napi_callback` that attaches one `napi_add_finalizer` per target, the
-//! finalizer itself, and the threadsafe-function callback that hands a batch
-//! of collected ids to JS. Like the rest of [`crate::v8`], this module decides
-//! no policy: it reports to a [`Collector`] (implemented in safe code by
-//! `crate::track`) and does what that says.
+//! `napi_callback` that attaches one `napi_add_finalizer` per target, one
+//! that removes it again (`cancel`), the finalizer itself, and the
+//! threadsafe-function callback that hands a batch of collected ids to JS.
+//! Like the rest of [`crate::v8`], this module decides no policy: it reports
+//! to a [`Collector`] (implemented in safe code by `crate::track`) and does
+//! what that says.
 //!
 //! # Ownership
 //!
 //! Every raw pointer handed to Node-API carries its own strong count of the
 //! collector's `Rc`, released by whatever Node-API calls last with it:
-//! * the `register` function's `data`: released by a finalizer on that
-//!   function object, which cannot run while the function can still be called;
-//! * each registration's `finalize_hint`: released by that target's finalizer;
+//! * the `register` and `unregister` functions' `data`: released by a
+//!   finalizer on each function object, which cannot run while the function
+//!   can still be called;
+//! * each registration's `finalize_hint`: released by that target's finalizer,
+//!   or by `unregister` when it deletes the registration (then the finalizer
+//!   never runs);
 //! * the threadsafe function's `context`: released by its
 //!   `thread_finalize_cb`, after which Node only calls `call_js` with a null
 //!   env, where the context is not touched.
 //!
 //! So the collector outlives every use and is freed by the last of them,
 //! whatever order Node tears an env down in.
+//!
+//! # The registrations' references
+//!
+//! `napi_add_finalizer` is given a `result`, so each registration's record in
+//! Node (a `ReferenceWithFinalizer` and its weak handle) is ours to delete
+//! rather than Node's. Its `napi_ref` sits in the collector's [`Refs`] under
+//! the registration's id, and is deleted exactly once, by whichever of these
+//! comes first, each of which takes it out of its slot before deleting it:
+//! * `unregister(id)` (`cancel()` in JS): Node then never runs the finalizer
+//!   (also when the target was already collected and, with deferred
+//!   finalizers, its finalizer is queued: deleting the reference dequeues it)
+//!   and frees its record;
+//! * the finalizer: the target was collected, or the env is being torn down
+//!   (Node-API's env teardown runs the finalizer of every reference still
+//!   linked to the env, before the env is freed). Deleting a reference is a
+//!   basic call, allowed inside the GC, and Node does not touch a
+//!   user-owned reference after its finalizer returns.
+//!
+//! Both run with the env alive (a JS call, or Node calling the finalizer), so
+//! nothing is ever deleted through a dead env, and nothing else deletes:
+//! dropping a [`Refs`] leaves its slots alone (by then every slot is empty,
+//! or the process is exiting without tearing its env down).
 //!
 //! # Finalizers run inside the GC
 //!
@@ -32,10 +58,11 @@
 //! external memory, version queries; plus `napi_call_threadsafe_function`,
 //! which takes no env). Anything else aborts the process.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_void, CStr};
 use std::ptr;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use napi::bindgen_prelude::{FromNapiValue, Function, Unknown};
 use napi::{sys, Env, Error, JsValue, Result, Status};
@@ -76,6 +103,9 @@ pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
 pub trait Collector: 'static {
     /// A registration was made (statistics only).
     fn registered(&self);
+    /// A registration was deleted before its target was collected
+    /// (statistics only).
+    fn cancelled(&self);
     /// The finalizer of the target registered as `id` ran. May run inside
     /// the GC or during env teardown: no JS, no N-API, no blocking. Returns
     /// true for the first id of a batch: the glue then sends one wake-up.
@@ -86,6 +116,105 @@ pub trait Collector: 'static {
     fn take_due(&self) -> Vec<u32>;
     /// This env's wake-up.
     fn wake(&self) -> &Wake;
+    /// This env's registrations' references.
+    fn refs(&self) -> &Refs;
+}
+
+// Two diagnostic counters, the only process-wide values of the crate. They
+// are not state: nothing reads them to decide anything; they let a test see,
+// from the main thread, that ended workers' registrations were all finalized.
+
+/// [`Refs`] tables alive in the process, one per env (for leak tests).
+static TABLES: AtomicUsize = AtomicUsize::new(0);
+/// References still alive when their table was dropped, all envs so far.
+static LEFT_AT_DROP: AtomicUsize = AtomicUsize::new(0);
+
+/// The `napi_ref` of each live registration, indexed by its id (8 bytes per
+/// id); null once the registration was cancelled or its finalizer ran.
+///
+/// No borrow of `slots` is held across a call into Node-API or JS (nothing
+/// here allocates on the JS heap), so a finalizer run inside the GC always
+/// finds it free.
+///
+/// The process-wide figures for leak tests ([`Refs::tables`],
+/// [`Refs::left_at_drop`]) are only touched when a table is made or dropped,
+/// never per registration.
+pub struct Refs {
+    slots: RefCell<Vec<sys::napi_ref>>,
+    live: Cell<usize>,
+}
+
+impl Default for Refs {
+    fn default() -> Self {
+        TABLES.fetch_add(1, Ordering::Relaxed);
+        Refs {
+            slots: RefCell::default(),
+            live: Cell::new(0),
+        }
+    }
+}
+
+impl Drop for Refs {
+    /// Deletes nothing (module docs): counts what would have leaked.
+    fn drop(&mut self) {
+        LEFT_AT_DROP.fetch_add(self.live.get(), Ordering::Relaxed);
+        TABLES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Refs {
+    /// Keeps `reference` as registration `id`'s. False (and nothing kept)
+    /// if `id` is still registered.
+    fn store(&self, id: u32, reference: sys::napi_ref) -> bool {
+        let Ok(mut slots) = self.slots.try_borrow_mut() else {
+            return false;
+        };
+        let i = id as usize;
+        if i >= slots.len() {
+            slots.resize(i + 1, ptr::null_mut());
+        }
+        if !slots[i].is_null() {
+            return false;
+        }
+        slots[i] = reference;
+        self.live.set(self.live.get() + 1);
+        true
+    }
+
+    /// Takes registration `id`'s reference out of its slot: non-null at most
+    /// once per registration. The caller deletes it.
+    fn take(&self, id: u32) -> sys::napi_ref {
+        let Ok(mut slots) = self.slots.try_borrow_mut() else {
+            return ptr::null_mut();
+        };
+        let Some(slot) = slots.get_mut(id as usize) else {
+            return ptr::null_mut();
+        };
+        let reference = std::mem::replace(slot, ptr::null_mut());
+        if !reference.is_null() {
+            self.live.set(self.live.get() - 1);
+        }
+        reference
+    }
+
+    /// Registrations of this env whose reference is alive (neither collected
+    /// nor cancelled).
+    pub fn live(&self) -> usize {
+        self.live.get()
+    }
+
+    /// Tables alive in the process: one per env whose tracker has not been
+    /// freed. An ended worker's is freed once the last of its registrations
+    /// is over (each holds a count of its tracker).
+    pub fn tables() -> usize {
+        TABLES.load(Ordering::Relaxed)
+    }
+
+    /// References that were still alive when their table was dropped, over
+    /// all envs so far: registrations nobody deleted (should be 0).
+    pub fn left_at_drop() -> usize {
+        LEFT_AT_DROP.load(Ordering::Relaxed)
+    }
 }
 
 /// One unref'd threadsafe function per env that calls the JS `deliver(ids)`.
@@ -214,11 +343,25 @@ fn check(status: sys::napi_status, what: &str) -> Result<()> {
     }
 }
 
-/// Creates the raw `register(target, id)` function: attaches the finalizer
-/// that reports `id` to `owner` once `target` has been collected.
-pub fn register_function<'env, T: Collector>(
+/// Creates the raw `register(target, id)` function, which attaches the
+/// finalizer that reports `id` to `owner` once `target` has been collected,
+/// and `unregister(id)`, which removes it again.
+pub fn register_functions<'env, T: Collector>(
     env: &'env Env,
     owner: &Rc<T>,
+) -> Result<[Function<'env, Unknown<'env>, Unknown<'env>>; 2]> {
+    Ok([
+        raw_function(env, owner, c"register", register::<T>)?,
+        raw_function(env, owner, c"unregister", unregister::<T>)?,
+    ])
+}
+
+/// A JS function calling `cb` with a strong count of `owner` as its data.
+fn raw_function<'env, T: Collector>(
+    env: &'env Env,
+    owner: &Rc<T>,
+    name: &CStr,
+    cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
 ) -> Result<Function<'env, Unknown<'env>, Unknown<'env>>> {
     let raw_env = env.raw();
     let data = Rc::into_raw(Rc::clone(owner)).cast_mut().cast::<c_void>();
@@ -229,9 +372,9 @@ pub fn register_function<'env, T: Collector>(
     let st = unsafe {
         sys::napi_create_function(
             raw_env,
-            c"register".as_ptr(),
+            name.as_ptr(),
             NAPI_AUTO_LENGTH,
-            Some(register::<T>),
+            Some(cb),
             data,
             &mut func,
         )
@@ -264,14 +407,15 @@ pub fn register_function<'env, T: Collector>(
     unsafe { Function::from_napi_value(raw_env, func) }
 }
 
-/// Finalizer of the `register` function object: gives back its count.
+/// Finalizer of the `register` and `unregister` function objects: gives
+/// back the function's count.
 unsafe extern "C" fn release_function_data<T: Collector>(
     _env: sys::napi_env,
     data: *mut c_void,
     _hint: *mut c_void,
 ) {
-    // SAFETY: `data` is the pointer from `Rc::into_raw` in
-    // `register_function`, whose count this finalizer owns; it runs once.
+    // SAFETY: `data` is the pointer from `Rc::into_raw` in `raw_function`,
+    // whose count this finalizer owns; it runs once.
     drop(unsafe { Rc::from_raw(data.cast_const().cast::<T>()) });
 }
 
@@ -286,16 +430,17 @@ unsafe extern "C" fn release_context<T: Collector>(
     drop(unsafe { Rc::from_raw(data.cast_const().cast::<T>()) });
 }
 
-/// `register(target, id)`: the per-object hot path. JS has already checked
-/// the arguments; a non-object target still gets a TypeError here.
-unsafe extern "C" fn register<T: Collector>(
+/// This call's first `N` arguments (`undefined` where missing) and the
+/// function's data, or `None` if Node-API failed or there is no data.
+fn call_args<const N: usize>(
     env: sys::napi_env,
     info: sys::napi_callback_info,
-) -> sys::napi_value {
-    let mut argv = [ptr::null_mut(); 2];
-    let mut argc = argv.len();
+) -> Option<([sys::napi_value; N], *mut c_void)> {
+    let mut argv = [ptr::null_mut(); N];
+    let mut argc = N;
     let mut data = ptr::null_mut();
-    // SAFETY: `argv` has room for `argc` values; `info` is this call's.
+    // SAFETY: `argv` has room for `argc` values; `info` is the running
+    // call's, on its env.
     let st = unsafe {
         sys::napi_get_cb_info(
             env,
@@ -306,42 +451,119 @@ unsafe extern "C" fn register<T: Collector>(
             &mut data,
         )
     };
-    if st != OK || data.is_null() {
-        return ptr::null_mut();
-    }
+    (st == OK && !data.is_null()).then_some((argv, data))
+}
+
+/// The id argument as a `u32`, or `None` after throwing a TypeError.
+fn id_arg(env: sys::napi_env, value: sys::napi_value, what: &CStr) -> Option<u32> {
     let mut id = 0u32;
-    // SAFETY: `argv[1]` is a handle of this call (or null when missing, which
-    // Node-API rejects with an error status).
-    let st = unsafe { sys::napi_get_value_uint32(env, argv[1], &mut id) };
-    if st != OK {
-        return throw_type_error(env, c"register: id must be a uint32");
+    // SAFETY: `value` is a handle of the running call.
+    let st = unsafe { sys::napi_get_value_uint32(env, value, &mut id) };
+    if st == OK {
+        Some(id)
+    } else {
+        throw_type_error(env, what);
+        None
     }
-    let owner = data.cast_const().cast::<T>();
+}
+
+/// `register(target, id)`: the per-object hot path. JS has already checked
+/// the arguments; a non-object target still gets a TypeError here.
+unsafe extern "C" fn register<T: Collector>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let Some(([target, id], data)) = call_args::<2>(env, info) else {
+        return ptr::null_mut();
+    };
+    let Some(id) = id_arg(env, id, c"register: id must be a uint32") else {
+        return ptr::null_mut();
+    };
+    let owner_ptr = data.cast_const().cast::<T>();
     // SAFETY: `data` came from `Rc::into_raw` and the function's own count
     // keeps it alive during this call; the new count belongs to the
-    // registration and is given back by `on_collected` (or just below).
-    unsafe { Rc::increment_strong_count(owner) };
-    // SAFETY: `argv[0]` is a handle of this call; the finalize data is the id
+    // registration and is given back by `on_collected`, `unregister` or
+    // (on failure) just below.
+    unsafe { Rc::increment_strong_count(owner_ptr) };
+    let mut reference = ptr::null_mut();
+    // SAFETY: `target` is a handle of this call; the finalize data is the id
     // as an integer, never dereferenced; the hint holds the count above.
+    // With a `result`, the reference is ours to delete (module docs).
     let st = unsafe {
         sys::napi_add_finalizer(
             env,
-            argv[0],
+            target,
             ptr::without_provenance_mut(id as usize),
             Some(on_collected::<T>),
             data,
-            ptr::null_mut(),
+            &mut reference,
         )
     };
     if st != OK {
         // SAFETY: no finalizer was attached: the count taken above is ours.
-        unsafe { Rc::decrement_strong_count(owner) };
+        unsafe { Rc::decrement_strong_count(owner_ptr) };
         return throw_type_error(env, c"target must be an object or a function");
     }
     // SAFETY: alive through the function's count (see above).
-    let owner = unsafe { &*owner };
+    let owner = unsafe { &*owner_ptr };
+    if !owner.refs().store(id, reference) {
+        // The JS side reused an id that is still registered: undo this
+        // registration (its finalizer then never runs) rather than lose track
+        // of the other one.
+        // SAFETY: `reference` was just created on this env and is deleted
+        // only here.
+        unsafe { sys::napi_delete_reference(env, reference) };
+        // SAFETY: the finalizer holding the registration's count will never
+        // run, so the count is ours to give back.
+        unsafe { Rc::decrement_strong_count(owner_ptr) };
+        return throw_type_error(env, c"register: id is in use");
+    }
     owner.registered();
     ptr::null_mut()
+}
+
+/// `unregister(id)`: `cancel()`'s native half. Deletes registration `id`'s
+/// reference if its finalizer has not run yet, so Node never runs it and
+/// frees its record now. Returns whether it did: then the id is free at once;
+/// otherwise (already collected, or already cancelled) nothing changes.
+unsafe extern "C" fn unregister<T: Collector>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let Some(([id], data)) = call_args::<1>(env, info) else {
+        return ptr::null_mut();
+    };
+    let Some(id) = id_arg(env, id, c"unregister: id must be a uint32") else {
+        return ptr::null_mut();
+    };
+    let owner_ptr = data.cast_const().cast::<T>();
+    // SAFETY: `data` came from `Rc::into_raw`; the function's own count keeps
+    // it alive during this call.
+    let owner = unsafe { &*owner_ptr };
+    let reference = owner.refs().take(id);
+    let mut deleted = false;
+    if !reference.is_null() {
+        // SAFETY: a reference in a slot is alive (module docs) and, taken out
+        // of it, is deleted only here; this is a JS call, so the env is alive.
+        // Nothing between `take` and here touches the JS heap, so no GC (and
+        // no finalizer of this registration) can run in between.
+        deleted = unsafe { sys::napi_delete_reference(env, reference) } == OK;
+    }
+    if deleted {
+        owner.cancelled();
+        // SAFETY: the finalizer that held the registration's count will never
+        // run, so the count is ours to give back; the function's own count
+        // keeps the collector alive past this.
+        unsafe { Rc::decrement_strong_count(owner_ptr) };
+    }
+    let mut result = ptr::null_mut();
+    // SAFETY: full env of the running call; `result` is a valid out-param.
+    let st = unsafe { sys::napi_get_boolean(env, deleted, &mut result) };
+    if st == OK {
+        result
+    } else {
+        ptr::null_mut()
+    }
 }
 
 fn throw_type_error(env: sys::napi_env, msg: &CStr) -> sys::napi_value {
@@ -353,7 +575,9 @@ fn throw_type_error(env: sys::napi_env, msg: &CStr) -> sys::napi_value {
 
 /// The finalizer of every tracked target: `data` is the id, `hint` the
 /// registration's count of the collector. Runs inside the GC (basic calls
-/// only) or, in deferred mode or at env teardown, later on the JS thread.
+/// only) or, in deferred mode, later on the JS thread; and at env teardown,
+/// for every registration still alive. It deletes the registration's
+/// reference (the registration is over either way) and reports the id.
 unsafe extern "C" fn on_collected<T: Collector>(
     env: sys::napi_env,
     data: *mut c_void,
@@ -363,6 +587,15 @@ unsafe extern "C" fn on_collected<T: Collector>(
     // registration; this finalizer runs once and gives the count back.
     let owner = unsafe { Rc::from_raw(hint.cast_const().cast::<T>()) };
     let id = data.addr() as u32;
+    let reference = owner.refs().take(id);
+    if !reference.is_null() {
+        // SAFETY: the reference of the registration whose finalizer this is
+        // (ids are reused only once their reference is gone), taken out of
+        // its slot so deleted only here. A basic call, allowed inside the GC;
+        // Node runs finalizers with the env alive (also at teardown) and does
+        // not touch a user-owned reference after its finalizer returns.
+        unsafe { sys::napi_delete_reference(env, reference) };
+    }
     if owner.collected(id) && !owner.wake().send(env) {
         owner.wake_failed();
     }
