@@ -14,7 +14,10 @@ class MemWatch extends EventEmitter {}
 
 // Every way a listener can be added or removed ends in one of these; after
 // each we tell the native side whether `stats`/`leak` have listeners, so GCs
-// cost only counter bumps when nobody listens.
+// cost only counter bumps when nobody listens. The interest is always the
+// module's own: these methods are reachable on other objects too (another
+// `new memwatch.constructor()`, `memwatch.on.call(other, …)`), whose
+// listeners must not switch the module's events on or off.
 for (const method of [
   'on',
   'addListener',
@@ -29,7 +32,7 @@ for (const method of [
   Object.defineProperty(MemWatch.prototype, method, {
     value: function (...args) {
       const out = base.apply(this, args)
-      syncInterest(this)
+      syncInterest()
       return out
     },
     writable: true,
@@ -45,8 +48,8 @@ let interest = { stats: false, leak: false }
 const PROBE_CHECK_MS = 500
 let probeTimer = null
 
-function syncInterest(emitter) {
-  const next = { stats: emitter.listenerCount('stats') > 0, leak: emitter.listenerCount('leak') > 0 }
+function syncInterest() {
+  const next = { stats: memwatch.listenerCount('stats') > 0, leak: memwatch.listenerCount('leak') > 0 }
   if (next.stats === interest.stats && next.leak === interest.leak) return
   interest = next
   native.setInterest(next.stats, next.leak)
