@@ -384,3 +384,10 @@ export interface TrackGcCounts {
  * function.
  */
 export declare function trackGcSetup(create: (register: (target: object, id: number) => void, unregister: (id: number) => boolean) => { trackGC: Function, deliver: (ids: Uint32Array) => void }): Function
+
+/**
+ * Calls `f()` while holding a lock shared by every thread of the process,
+ * and returns its result. For short, synchronous V8 flag changes only: other
+ * threads that want the lock wait meanwhile.
+ */
+export declare function withV8FlagsLock(f: () => unknown): unknown

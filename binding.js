@@ -846,3 +846,4 @@ module.exports.setInterest = nativeBinding.setInterest
 module.exports.takeEvents = nativeBinding.takeEvents
 module.exports.trackGcCounts = nativeBinding.trackGcCounts
 module.exports.trackGcSetup = nativeBinding.trackGcSetup
+module.exports.withV8FlagsLock = nativeBinding.withV8FlagsLock

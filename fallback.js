@@ -28,18 +28,25 @@ let exposedGc = null
 /**
  * V8's `gc` function without `--expose-gc` on the command line: the flag is
  * set just long enough to create one context that has it, then cleared, so
- * later contexts do not get a `gc` global.
+ * later contexts do not get a `gc` global. V8's flags are per process and
+ * each thread gets its own `gc`: a process-wide lock keeps another thread
+ * from clearing the flag between this thread's setting it and creating
+ * its context (that context would have no `gc`).
  */
-function flagFreeGc() {
+function flagFreeGc(native) {
   if (!exposedGc) {
-    v8.setFlagsFromString('--expose-gc')
-    try {
-      exposedGc = vm.runInNewContext('gc')
-    } finally {
-      v8.setFlagsFromString('--no-expose-gc')
-    }
+    exposedGc = native.withV8FlagsLock(exposeGc)
   }
   return exposedGc
+}
+
+function exposeGc() {
+  v8.setFlagsFromString('--expose-gc')
+  try {
+    return vm.runInNewContext('gc')
+  } finally {
+    v8.setFlagsFromString('--no-expose-gc')
+  }
 }
 
 /**
@@ -136,7 +143,7 @@ function createFallback(native, wake) {
 
     /** A full GC of V8's most thorough kind, synchronously; its stats. */
     gc(emit) {
-      const gc = flagFreeGc()
+      const gc = flagFreeGc(native)
       const start = performance.now()
       // The bare call: on Node 20 a synchronous gc() given an options object
       // can keep just-dropped objects alive; the bare one is a precise full GC.
@@ -151,7 +158,7 @@ function createFallback(native, wake) {
     /** The leak detector's early-sample probe: an asynchronous full GC. */
     probe() {
       if (native.probeIfDue(v8.getHeapStatistics().used_heap_size)) {
-        flagFreeGc()({ type: 'major', execution: 'async' })
+        flagFreeGc(native)({ type: 'major', execution: 'async' })
       }
     },
 

@@ -68,7 +68,9 @@ module.exports = function makeHeapDiff(native, { own = null } = {}) {
      * Takes the "after" snapshot and returns the diff. A HeapDiff ends once.
      */
     end() {
-      if (!(#diff in this)) throw new TypeError('HeapDiff.prototype.end called on an object that is not a HeapDiff')
+      if (this === null || (typeof this !== 'object' && typeof this !== 'function') || !(#diff in this)) {
+        throw new TypeError(`HeapDiff.prototype.end called on ${describeThis(this)}, which is not a HeapDiff`)
+      }
       if (this.#ended) throw new Error('HeapDiff.end() was already called; a HeapDiff can only be ended once')
       this.#ended = true
       const json = this.#json
@@ -86,6 +88,11 @@ module.exports = function makeHeapDiff(native, { own = null } = {}) {
         },
       }
     }
+  }
+
+  function describeThis(value) {
+    if (value === null || value === undefined) return String(value)
+    return typeof value === 'object' ? 'an object' : `a ${typeof value}`
   }
 
   // V8 compiles a function on its first call, creating its bytecode and

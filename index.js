@@ -14,7 +14,10 @@ class MemWatch extends EventEmitter {}
 
 // Every way a listener can be added or removed ends in one of these; after
 // each we tell the native side whether `stats`/`leak` have listeners, so GCs
-// cost only counter bumps when nobody listens.
+// cost only counter bumps when nobody listens. The interest is always the
+// module's own: these methods are reachable on other objects too (another
+// `new memwatch.constructor()`, `memwatch.on.call(other, …)`), whose
+// listeners must not switch the module's events on or off.
 for (const method of [
   'on',
   'addListener',
@@ -29,7 +32,7 @@ for (const method of [
   Object.defineProperty(MemWatch.prototype, method, {
     value: function (...args) {
       const out = base.apply(this, args)
-      syncInterest(this)
+      syncInterest()
       return out
     },
     writable: true,
@@ -45,8 +48,8 @@ let interest = { stats: false, leak: false }
 const PROBE_CHECK_MS = 500
 let probeTimer = null
 
-function syncInterest(emitter) {
-  const next = { stats: emitter.listenerCount('stats') > 0, leak: emitter.listenerCount('leak') > 0 }
+function syncInterest() {
+  const next = { stats: memwatch.listenerCount('stats') > 0, leak: memwatch.listenerCount('leak') > 0 }
   if (next.stats === interest.stats && next.leak === interest.leak) return
   interest = next
   native.setInterest(next.stats, next.leak)
@@ -111,29 +114,48 @@ function scheduleFlush() {
   })
 }
 
-/**
- * Runs a full, compacting GC now, without `--expose-gc`. Returns that GC's
- * stats and causes exactly one `stats` event on the next loop turn (none when
- * called from inside a `stats` listener).
- */
-function gc() {
-  if (arguments.length > 0) {
-    throw new TypeError(`memwatch.gc() takes no arguments (got ${arguments.length})`)
-  }
-  const emit = inStatsListener === 0
-  const stats = fallback ? fallback.gc(emit) : native.gc(emit)
-  scheduleFlush()
-  return stats
+// gc() and configure() are methods (not plain functions) so that `new
+// memwatch.gc()` throws "is not a constructor" instead of returning stats.
+const api = {
+  /**
+   * Runs a full, compacting GC now, without `--expose-gc`. Returns that GC's
+   * stats and causes exactly one `stats` event on the next loop turn (none when
+   * called from inside a `stats` listener).
+   */
+  gc() {
+    if (arguments.length > 0) {
+      throw new TypeError(`memwatch.gc() takes no arguments (got ${arguments.length})`)
+    }
+    const emit = inStatsListener === 0
+    const stats = fallback ? fallback.gc(emit) : native.gc(emit)
+    scheduleFlush()
+    return stats
+  },
+
+  /**
+   * Reads or changes the leak detector's settings (see README for each
+   * option's default and range). Returns the settings in force. Changing them
+   * restarts the detector.
+   */
+  configure(options) {
+    if (arguments.length > 1) {
+      throw new TypeError(`memwatch.configure(options) takes one argument (got ${arguments.length})`)
+    }
+    if (options === undefined) return native.getConfig()
+    return setConfig(options)
+  },
 }
 
 const fallback = info.backend === 'fallback' ? createFallback(native, scheduleFlush) : null
 
-// configure(): option name -> the type it must have. Ranges are checked natively.
-const OPTION_TYPES = {
+// configure(): option name -> the type it must have. Ranges are checked
+// natively. A null-prototype table, so `toString` or `__proto__` are unknown
+// options like any other.
+const OPTION_TYPES = Object.assign(Object.create(null), {
   rule: 'rule',
   minDurationMs: 'number',
   minGcs: 'integer',
-  minGrowthBytes: 'integer',
+  minGrowthBytes: 'bytes',
   minGrowthPercent: 'number',
   maxDeviation: 'number',
   maxDip: 'number',
@@ -142,18 +164,22 @@ const OPTION_TYPES = {
   probe: 'boolean',
   probeMinIntervalMs: 'number',
   probeMaxIntervalMs: 'number',
-}
+})
+const U32_MAX = 2 ** 32 - 1
 
-/**
- * Reads or changes the leak detector's settings (see README for each
- * option's default and range). Returns the settings in force. Changing them
- * restarts the detector.
- */
-function configure(options) {
-  if (options === undefined) return native.getConfig()
+function setConfig(options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`memwatch.configure(options): options must be an object, got ${describe(options)}`)
   }
+  for (const sym of Object.getOwnPropertySymbols(options)) {
+    if (Object.prototype.propertyIsEnumerable.call(options, sym)) {
+      throw new TypeError(`memwatch.configure(): unknown option ${String(sym)} (known: ${Object.keys(OPTION_TYPES).join(', ')})`)
+    }
+  }
+  // Each value is read once: what was checked is what the native side gets
+  // (a getter may not answer the same twice).
+  const merged = native.getConfig()
+  const shown = {} // values the native side sees clamped, as given
   for (const [key, value] of Object.entries(options)) {
     const type = OPTION_TYPES[key]
     if (!type) {
@@ -166,30 +192,47 @@ function configure(options) {
         ? typeof value === 'string'
         : type === 'boolean'
           ? typeof value === 'boolean'
-          : typeof value === 'number' && (type === 'integer' ? Number.isInteger(value) : !Number.isNaN(value))
+          : typeof value === 'number' && (type === 'number' ? !Number.isNaN(value) : Number.isInteger(value))
     if (!ok) {
-      const want = type === 'rule' ? "'trend' or 'classic'" : type === 'integer' ? 'an integer' : `a ${type}`
+      const want = type === 'rule' ? "'trend' or 'classic'" : type === 'number' || type === 'boolean' ? `a ${type}` : 'an integer'
       throw new TypeError(`memwatch.configure(): ${key} must be ${want}, got ${describe(value)}`)
     }
-    if (type === 'integer' && (value < 0 || value > 2 ** 32 - 1) && key !== 'minGrowthBytes') {
-      throw new RangeError(`memwatch.configure(): ${key} must be an integer from 0 to 4294967295, got ${value}`)
+    if (type === 'bytes' && (value < 0 || value > Number.MAX_SAFE_INTEGER)) {
+      throw new RangeError(`memwatch.configure(): ${key} must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${value}`)
+    }
+    if (type === 'integer' && (value < 0 || value > U32_MAX)) {
+      // Outside what the native u32 can hold: hand it the largest u32, which
+      // no count option accepts, so its message gives the option's real range.
+      shown[key] = value
+      merged[key] = U32_MAX
+    } else {
+      merged[key] = value
     }
   }
-  const error = native.setConfig({ ...native.getConfig(), ...options })
-  if (error) throw new RangeError(`memwatch.configure(): ${error[1]}`)
+  const error = native.setConfig(merged)
+  if (error) {
+    const [key, message] = error
+    const value = Object.hasOwn(shown, key) ? shown[key] : merged[key]
+    // Numbers as JS prints them (not Rust's "inf" or 300-digit floats).
+    const text = typeof value === 'number' ? message.replace(/, got [^,]*$/, `, got ${value}`) : message
+    throw new RangeError(`memwatch.configure(): ${text}`)
+  }
   return native.getConfig()
 }
 
 function describe(value) {
   if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`
+  if (typeof value === 'bigint') return `bigint ${value}n`
+  if (typeof value === 'object') return 'an object'
   return `a ${typeof value}`
 }
 
-memwatch.gc = gc
-memwatch.configure = configure
+memwatch.gc = api.gc
+memwatch.configure = api.configure
 memwatch.HeapDiff = require('./heap-diff.js')(native, { own: fallback ? fallback.own : undefined })
 // A feature that lost its V8 source says so once, unless the fallback was asked for.
 if (info.backend === 'v8' && memwatch.HeapDiff.source === 'json' && !/^json$/i.test(process.env.MEMWATCH_HEAPDIFF_SOURCE || '')) {

@@ -10,6 +10,7 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod flags_lock;
 pub mod heap_diff;
 mod isolate;
 pub mod leak;

@@ -1,0 +1,290 @@
+'use strict'
+
+// Bad input across the whole public API. Every case must throw a TypeError,
+// RangeError or Error whose message names the argument or option, change
+// nothing (settings, listeners, registrations), and leave the addon working:
+// after each case a gc() returns stats, a HeapDiff diffs and a trackGC
+// callback fires.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const memwatch = require('..')
+const native = require('../binding.js')
+
+const { HeapDiff } = memwatch
+const noop = () => {}
+
+/** Resolves once `cond()` holds; fails after `ms`. */
+async function waitFor(cond, what, ms = 30_000) {
+  const deadline = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 2))
+  }
+}
+
+/** The addon still works: gc() returns stats, a HeapDiff diffs, a trackGC fires. */
+async function stillWorks() {
+  const s = memwatch.gc()
+  assert.equal(s.forced, true)
+  assert.ok(Number.isFinite(s.num_full_gc) && s.num_full_gc >= 1)
+  class AfterBadInput {}
+  const keep = []
+  const hd = new HeapDiff()
+  for (let i = 0; i < 10; i++) keep.push(new AfterBadInput())
+  const d = hd.end()
+  assert.equal(d.change.details.find((x) => x.what === 'AfterBadInput')['+'], 10)
+  let fired = 0
+  ;(() => memwatch.trackGC({}, () => fired++))()
+  memwatch.gc()
+  await waitFor(() => fired === 1, 'a trackGC callback')
+}
+
+/** What a rejected call must not change. */
+function state() {
+  return {
+    config: memwatch.configure(),
+    stats: memwatch.listenerCount('stats'),
+    leak: memwatch.listenerCount('leak'),
+    registered: native.trackGcCounts().registered,
+  }
+}
+
+// [name, call, expected error]. `expected` is what assert.throws checks:
+// the class and a message that names the argument or option.
+const CASES = {
+  'gc()': [
+    ['gc(1)', () => memwatch.gc(1), { name: 'TypeError', message: 'memwatch.gc() takes no arguments (got 1)' }],
+    ['gc({}, 2)', () => memwatch.gc({}, 2), { name: 'TypeError', message: 'memwatch.gc() takes no arguments (got 2)' }],
+    ['new memwatch.gc()', () => new memwatch.gc(), { name: 'TypeError', message: 'memwatch.gc is not a constructor' }],
+    ['Reflect.construct(gc, [])', () => Reflect.construct(memwatch.gc, []), { name: 'TypeError', message: /^gc\(\)[\s\S]* is not a constructor$/ }],
+  ],
+
+  'configure()': [
+    ['configure(5)', () => memwatch.configure(5), { name: 'TypeError', message: 'memwatch.configure(options): options must be an object, got number 5' }],
+    [
+      "configure('minGcs', 3)",
+      () => memwatch.configure('minGcs', 3),
+      { name: 'TypeError', message: 'memwatch.configure(options) takes one argument (got 2)' },
+    ],
+    ['configure(null)', () => memwatch.configure(null), { name: 'TypeError', message: /options must be an object, got null$/ }],
+    ['configure([])', () => memwatch.configure([]), { name: 'TypeError', message: /options must be an object, got an array$/ }],
+    ['configure(fn)', () => memwatch.configure(noop), { name: 'TypeError', message: /options must be an object, got a function$/ }],
+    ['configure({}, {})', () => memwatch.configure({}, {}), { name: 'TypeError', message: /takes one argument \(got 2\)/ }],
+    ['unknown option', () => memwatch.configure({ minDuration: 1 }), { name: 'TypeError', message: /unknown option "minDuration" \(known: rule, / }],
+    // Keys that Object.prototype has are unknown options like any other.
+    ['option named toString', () => memwatch.configure({ toString: 1 }), { name: 'TypeError', message: /unknown option "toString"/ }],
+    ['own __proto__ key', () => memwatch.configure(JSON.parse('{"__proto__": {"minGcs": 3}}')), { name: 'TypeError', message: /unknown option "__proto__"/ }],
+    ['symbol key', () => memwatch.configure({ [Symbol('minGcs')]: 3 }), { name: 'TypeError', message: /unknown option Symbol\(minGcs\)/ }],
+    ['string for an integer', () => memwatch.configure({ minGcs: '3' }), { name: 'TypeError', message: /minGcs must be an integer, got the string "3"$/ }],
+    ['bigint for an integer', () => memwatch.configure({ minGcs: 3n }), { name: 'TypeError', message: /minGcs must be an integer, got bigint 3n$/ }],
+    ['boxed number', () => memwatch.configure({ classicStreak: Object(3) }), { name: 'TypeError', message: /classicStreak must be an integer, got an object$/ }],
+    ['fraction for an integer', () => memwatch.configure({ minGrowthBytes: 1.5 }), { name: 'TypeError', message: /minGrowthBytes must be an integer, got number 1.5$/ }],
+    ['NaN', () => memwatch.configure({ maxDip: NaN }), { name: 'TypeError', message: /maxDip must be a number, got number NaN$/ }],
+    ['explicit undefined', () => memwatch.configure({ probe: undefined }), { name: 'TypeError', message: /probe must be a boolean, got undefined$/ }],
+    ['number for a boolean', () => memwatch.configure({ probe: 1 }), { name: 'TypeError', message: /probe must be a boolean, got number 1$/ }],
+    ['unknown rule', () => memwatch.configure({ rule: 'fast' }), { name: 'RangeError', message: /rule must be 'trend' or 'classic', got 'fast'$/ }],
+    ['negative count', () => memwatch.configure({ minGcs: -1 }), { name: 'RangeError', message: /minGcs must be an integer from 2 to 1000, got -1$/ }],
+    [
+      'count beyond 32 bits',
+      () => memwatch.configure({ classicStreak: 2 ** 40 }),
+      { name: 'RangeError', message: /classicStreak must be an integer from 1 to 1000, got 1099511627776$/ },
+    ],
+    ['count above its range', () => memwatch.configure({ minGcs: 1001 }), { name: 'RangeError', message: /minGcs must be an integer from 2 to 1000, got 1001$/ }],
+    ['Infinity', () => memwatch.configure({ minDurationMs: Infinity }), { name: 'RangeError', message: /minDurationMs must be a number from 0 to 86400000, got Infinity$/ }],
+    ['huge number', () => memwatch.configure({ windowMs: 1e300 }), { name: 'RangeError', message: /windowMs must be a number from 1000 to 604800000, got 1e\+300$/ }],
+    ['negative number', () => memwatch.configure({ maxDeviation: -0.1 }), { name: 'RangeError', message: /maxDeviation must be a number from 0 to 1, got -0.1$/ }],
+    ['negative bytes', () => memwatch.configure({ minGrowthBytes: -1 }), { name: 'RangeError', message: /minGrowthBytes must be an integer from 0 to 9007199254740991, got -1$/ }],
+    ['bytes beyond 2^53', () => memwatch.configure({ minGrowthBytes: 1e30 }), { name: 'RangeError', message: /minGrowthBytes must be an integer from 0 to 9007199254740991, got 1e\+30$/ }],
+    [
+      'probe interval bounds crossed',
+      () => memwatch.configure({ probeMinIntervalMs: 5000, probeMaxIntervalMs: 4000 }),
+      { name: 'RangeError', message: /probeMaxIntervalMs must be a number from probeMinIntervalMs \(5000\) to 86400000, got 4000$/ },
+    ],
+    [
+      'one bad option among good ones',
+      () => memwatch.configure({ minGcs: 3, maxDip: 0.2, minGrowthPercent: 20_000 }),
+      { name: 'RangeError', message: /minGrowthPercent must be a number from 0 to 10000, got 20000$/ },
+    ],
+    [
+      'a getter that throws',
+      () =>
+        memwatch.configure({
+          get minGcs() {
+            throw new Error('from the getter')
+          },
+        }),
+      { name: 'Error', message: 'from the getter' },
+    ],
+  ],
+
+  listeners: [
+    ["on('stats', 42)", () => memwatch.on('stats', 42), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"listener" argument must be of type function/ }],
+    ["on('leak')", () => memwatch.on('leak'), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"listener" argument/ }],
+    ["once('leak', 'x')", () => memwatch.once('leak', 'x'), { name: 'TypeError', message: /"listener" argument/ }],
+    ["addListener('stats', null)", () => memwatch.addListener('stats', null), { name: 'TypeError', message: /"listener" argument/ }],
+    ["prependListener('stats', {})", () => memwatch.prependListener('stats', {}), { name: 'TypeError', message: /"listener" argument/ }],
+    ["prependOnceListener('leak', 1n)", () => memwatch.prependOnceListener('leak', 1n), { name: 'TypeError', message: /"listener" argument/ }],
+    ["off('stats', 42)", () => memwatch.off('stats', 42), { name: 'TypeError', message: /"listener" argument/ }],
+    ["removeListener('leak', 'x')", () => memwatch.removeListener('leak', 'x'), { name: 'TypeError', message: /"listener" argument/ }],
+  ],
+
+  HeapDiff: [
+    ['HeapDiff() without new', () => HeapDiff(), { name: 'TypeError', message: /HeapDiff cannot be invoked without 'new'/ }],
+    ['HeapDiff.call({})', () => HeapDiff.call({}), { name: 'TypeError', message: /HeapDiff cannot be invoked without 'new'/ }],
+    [
+      'end() twice',
+      () => {
+        const hd = new HeapDiff()
+        hd.end()
+        hd.end()
+      },
+      (e) => e.constructor === Error && e.message === 'HeapDiff.end() was already called; a HeapDiff can only be ended once',
+    ],
+    ['end.call({})', () => HeapDiff.prototype.end.call({}), { name: 'TypeError', message: 'HeapDiff.prototype.end called on an object, which is not a HeapDiff' }],
+    ['end.call(null)', () => HeapDiff.prototype.end.call(null), { name: 'TypeError', message: 'HeapDiff.prototype.end called on null, which is not a HeapDiff' }],
+    ['end.call(undefined)', () => HeapDiff.prototype.end.call(undefined), { name: 'TypeError', message: 'HeapDiff.prototype.end called on undefined, which is not a HeapDiff' }],
+    ['end.call(42)', () => HeapDiff.prototype.end.call(42), { name: 'TypeError', message: 'HeapDiff.prototype.end called on a number, which is not a HeapDiff' }],
+    [
+      'end() on an object inheriting from a HeapDiff',
+      () => {
+        const hd = new HeapDiff()
+        try {
+          Object.create(hd).end()
+        } finally {
+          hd.end()
+        }
+      },
+      { name: 'TypeError', message: /called on an object, which is not a HeapDiff/ },
+    ],
+    [
+      'end() of one HeapDiff after another ended',
+      () => {
+        const a = new HeapDiff()
+        const b = new HeapDiff()
+        a.end()
+        b.end()
+        HeapDiff.prototype.end.call(a)
+      },
+      { name: 'Error', message: /already called/ },
+    ],
+    [
+      'new hd.end()',
+      () => {
+        const hd = new HeapDiff()
+        try {
+          new hd.end() // eslint-disable-line new-cap
+        } finally {
+          hd.end()
+        }
+      },
+      { name: 'TypeError', message: 'hd.end is not a constructor' },
+    ],
+  ],
+
+  trackGC: [
+    ...[undefined, null, 42, NaN, 'str', true, Symbol('s'), 10n].map((bad) => [
+      `target ${typeof bad === 'symbol' ? 'Symbol' : String(bad)}`,
+      () => memwatch.trackGC(bad, noop),
+      { name: 'TypeError', message: /^memwatch\.trackGC\(target, callback\): target must be an object or a function, got / },
+    ]),
+    ...[undefined, null, 42, 'str', true, {}, [], Symbol('s'), 1n].map((bad) => [
+      `callback ${typeof bad === 'symbol' ? 'Symbol' : Array.isArray(bad) ? '[]' : typeof bad === 'object' && bad ? '{}' : String(bad)}`,
+      () => memwatch.trackGC({}, bad),
+      { name: 'TypeError', message: /^memwatch\.trackGC\(target, callback\): callback must be a function, got / },
+    ]),
+    ['trackGC()', () => memwatch.trackGC(), { name: 'TypeError', message: /target must be an object or a function, got undefined$/ }],
+    ['trackGC({})', () => memwatch.trackGC({}), { name: 'TypeError', message: /callback must be a function, got undefined$/ }],
+    ['trackGC(fn) (callback missing, function target)', () => memwatch.trackGC(noop), { name: 'TypeError', message: /callback must be a function/ }],
+  ],
+}
+
+for (const [group, cases] of Object.entries(CASES)) {
+  for (const [name, call, expected] of cases) {
+    test(`${group}: ${name}`, async () => {
+      const before = state()
+      assert.throws(call, expected)
+      assert.deepEqual(state(), before, 'a rejected call changed something')
+      await stillWorks()
+    })
+  }
+}
+
+test('the cases above are at least 25', () => {
+  const n = Object.values(CASES).reduce((a, c) => a + c.length, 0)
+  assert.ok(n >= 25, `${n} cases`)
+})
+
+test('HeapDiff ignores constructor and end() arguments, as memwatch did', async () => {
+  class Made {}
+  const keep = []
+  const hd = new HeapDiff(1, 'two', { three: 3 }, noop)
+  for (let i = 0; i < 7; i++) keep.push(new Made())
+  const d = hd.end('ignored', 42)
+  assert.equal(d.change.details.find((x) => x.what === 'Made')['+'], 7)
+  await stillWorks()
+})
+
+test('Reflect.construct and subclasses: a HeapDiff is whatever has its private state', async () => {
+  class Sub extends HeapDiff {}
+  const viaSub = new Sub()
+  assert.ok(viaSub instanceof HeapDiff)
+  assert.equal(typeof viaSub.end().change.size_bytes, 'number')
+  // A foreign new.target gives an object with another prototype but a
+  // HeapDiff's private state: end() works through the prototype's function.
+  function Other() {}
+  const foreign = Reflect.construct(HeapDiff, [], Other)
+  assert.equal(Object.getPrototypeOf(foreign), Other.prototype)
+  assert.equal(typeof HeapDiff.prototype.end.call(foreign).change.size_bytes, 'number')
+  assert.throws(() => HeapDiff.prototype.end.call(foreign), { name: 'Error', message: /already called/ })
+  assert.throws(() => Reflect.construct(HeapDiff, 5), TypeError)
+  await stillWorks()
+})
+
+test('configure() reads each option once: what is checked is what is applied', async () => {
+  const defaults = memwatch.configure()
+  try {
+    let reads = 0
+    const out = memwatch.configure({
+      get minGcs() {
+        return reads++ === 0 ? 3 : 'not a number the second time'
+      },
+    })
+    assert.equal(reads, 1)
+    assert.equal(out.minGcs, 3)
+  } finally {
+    assert.deepEqual(memwatch.configure(defaults), defaults)
+  }
+  await stillWorks()
+})
+
+test('configure() accepts the documented extremes', async () => {
+  const defaults = memwatch.configure()
+  try {
+    const out = memwatch.configure({ minGrowthBytes: Number.MAX_SAFE_INTEGER, minGcs: 1000, classicStreak: 1, minDurationMs: 0, windowMs: 1000 })
+    assert.equal(out.minGrowthBytes, Number.MAX_SAFE_INTEGER, 'round-trips exactly')
+    assert.equal(out.minGcs, 1000)
+    assert.equal(out.classicStreak, 1)
+  } finally {
+    assert.deepEqual(memwatch.configure(defaults), defaults)
+  }
+})
+
+test("another MemWatch instance's listeners never switch the module's events off", async () => {
+  // The listener methods are shared with every instance of the class (it is
+  // reachable as memwatch.constructor); only the module's own listeners count.
+  const other = new memwatch.constructor()
+  let events = 0
+  const fn = () => events++
+  memwatch.on('stats', fn)
+  try {
+    other.on('stats', noop)
+    other.removeAllListeners('stats')
+    memwatch.on.call(other, 'leak', noop)
+    memwatch.off.call(other, 'leak', noop)
+    memwatch.gc()
+    await waitFor(() => events === 1, 'a stats event')
+  } finally {
+    memwatch.off('stats', fn)
+  }
+})
