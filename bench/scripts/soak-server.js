@@ -1,0 +1,87 @@
+'use strict'
+
+// The soak's watched service: an HTTP server on 127.0.0.1 with every
+// memwatch-rs feature in use the way a production service would use them:
+// a `stats` listener, a `leak` listener, trackGC on every request object, and
+// a HeapDiff every HEAPDIFF_MS (a rolling one: each ends the previous).
+// Reports to the parent over IPC; prints nothing itself.
+
+const http = require('node:http')
+const path = require('node:path')
+const memwatch = require(path.join(__dirname, '..', '..'))
+
+const HEAPDIFF_MS = Number(process.env.HEAPDIFF_MS || 30_000)
+
+const counts = {
+  requests: 0,
+  collected: 0,
+  stats: 0,
+  leaks: 0,
+  heapDiffs: 0,
+  errors: [],
+}
+let lastStats = null
+
+memwatch.on('stats', (s) => {
+  counts.stats++
+  lastStats = s
+})
+memwatch.on('leak', (info) => {
+  counts.leaks++
+  counts.lastLeak = info.reason
+})
+
+const onCollected = () => counts.collected++
+
+const server = http.createServer((req, res) => {
+  counts.requests++
+  memwatch.trackGC(req, onCollected)
+  // A little work per request, so the heap churns like a real handler's.
+  const body = JSON.stringify({ url: req.url, at: Date.now(), items: Array.from({ length: 20 }, (_, i) => ({ i })) })
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.end(body)
+})
+server.on('clientError', (e, socket) => {
+  counts.errors.push(`clientError: ${e.message}`)
+  socket.destroy()
+})
+
+let hd = new memwatch.HeapDiff()
+const lastDiff = { size_bytes: 0, allocated_nodes: 0, freed_nodes: 0 }
+setInterval(() => {
+  try {
+    const d = hd.end()
+    counts.heapDiffs++
+    lastDiff.size_bytes = d.change.size_bytes
+    lastDiff.allocated_nodes = d.change.allocated_nodes
+    lastDiff.freed_nodes = d.change.freed_nodes
+  } catch (e) {
+    counts.errors.push(`HeapDiff: ${e.stack}`)
+  }
+  hd = new memwatch.HeapDiff()
+}, HEAPDIFF_MS).unref()
+
+process.on('message', (m) => {
+  if (m === 'sample') {
+    const mu = process.memoryUsage()
+    process.send({
+      sample: {
+        rss: mu.rss,
+        heapUsed: mu.heapUsed,
+        external: mu.external,
+        base: lastStats ? lastStats.current_base : null,
+        ...counts,
+        errors: counts.errors.slice(0, 5),
+        errorCount: counts.errors.length,
+        lastDiff,
+      },
+    })
+  } else if (m === 'stop') {
+    server.close()
+    process.disconnect()
+  }
+})
+
+server.listen(0, '127.0.0.1', () => {
+  process.send({ listening: server.address().port, backend: memwatch.backend })
+})
