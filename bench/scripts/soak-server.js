@@ -18,6 +18,7 @@ const counts = {
   stats: 0,
   leaks: 0,
   heapDiffs: 0,
+  resets: 0,
   errors: [],
 }
 let lastStats = null
@@ -42,7 +43,9 @@ const server = http.createServer((req, res) => {
   res.end(body)
 })
 server.on('clientError', (e, socket) => {
-  counts.errors.push(`clientError: ${e.message}`)
+  // The load generator resets its connections when it stops: counted, not errors.
+  if (e.code === 'ECONNRESET') counts.resets++
+  else counts.errors.push(`clientError: ${e.message}`)
   socket.destroy()
 })
 
