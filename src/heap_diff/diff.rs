@@ -212,7 +212,11 @@ pub fn nice_size(bytes: i64) -> String {
     // hundredths = round(abs * 100 / unit), ties away from zero.
     let hundredths = (u128::from(abs) * 200 + u128::from(unit)) / (2 * u128::from(unit));
     let sign = if bytes < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02} {suffix}", hundredths / 100, hundredths % 100)
+    format!(
+        "{sign}{}.{:02} {suffix}",
+        hundredths / 100,
+        hundredths % 100
+    )
 }
 
 #[cfg(test)]
