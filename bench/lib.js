@@ -173,10 +173,24 @@ function peakRssMB() {
   return process.resourceUsage().maxRSS / 1024
 }
 
+/**
+ * The candidates `[name, label, peer?, ...]` whose peer (if any) loads; for
+ * each one left out, a note with the reason goes to `notes`. Never silent.
+ */
+function runnable(candidates, notes) {
+  const state = peers()
+  return candidates.filter(([, label, peer]) => {
+    if (!peer || state[peer].ok) return true
+    notes.push(`${label}: skipped (${state[peer].reason})`)
+    return false
+  })
+}
+
 module.exports = {
   ROOT,
   PEERS_DIR,
   peers,
+  runnable,
   runOnce,
   interleave,
   median,

@@ -9,7 +9,6 @@ const SCRIPT = path.join(__dirname, '..', 'scripts', 'gc-hooks.js')
 module.exports = {
   title: 'GC-hook CPU overhead (scavenge-heavy workload)',
   run({ lib, runs }) {
-    const peers = lib.peers()
     const candidates = [
       ['none', 'no hooks (baseline)'],
       ['memwatch-rs-loaded', 'memwatch-rs loaded, no listener'],
@@ -20,11 +19,7 @@ module.exports = {
     ]
     const notes = []
     const variants = []
-    for (const [name, label, peer] of candidates) {
-      if (peer && !peers[peer].ok) {
-        notes.push(`${label}: skipped (${peers[peer].reason})`)
-        continue
-      }
+    for (const [name, label] of lib.runnable(candidates, notes)) {
       variants.push({ name, label, script: SCRIPT, args: [name], nodeArgs: ['--max-semi-space-size=1'] })
     }
     const res = lib.interleave(variants, runs)

@@ -9,7 +9,6 @@ const SCRIPT = path.join(__dirname, '..', 'scripts', 'stats-latency.js')
 module.exports = {
   title: '`stats` delivery latency (full GC end → listener)',
   run({ lib, runs }) {
-    const peers = lib.peers()
     const candidates = [
       ['memwatch-rs', "memwatch-rs `stats`"],
       ['perf_hooks', "perf_hooks `gc` observer (major GCs)"],
@@ -17,11 +16,7 @@ module.exports = {
     ]
     const notes = ['gc-stats: not measured (its events carry no timestamp to measure from)']
     const variants = []
-    for (const [name, label, peer] of candidates) {
-      if (peer && !peers[peer].ok) {
-        notes.push(`${label}: skipped (${peers[peer].reason})`)
-        continue
-      }
+    for (const [name, label] of lib.runnable(candidates, notes)) {
       variants.push({ name, label, script: SCRIPT, args: [name] })
     }
     const res = lib.interleave(variants, runs)

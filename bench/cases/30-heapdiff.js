@@ -12,7 +12,6 @@ const SCRIPT = path.join(__dirname, '..', 'scripts', 'heapdiff.js')
 module.exports = {
   title: 'HeapDiff (construct + end) on a heap of small objects',
   run({ lib, runs, quick }) {
-    const peers = lib.peers()
     const sizes = quick ? [100_000] : [100_000, 1_000_000]
     const candidates = [
       ['memwatch-rs', 'memwatch-rs (V8 source)'],
@@ -22,14 +21,11 @@ module.exports = {
       ['js', 'JS: getHeapSnapshot + JSON.parse'],
     ]
     const notes = []
+    const available = lib.runnable(candidates, notes)
     const rows = []
     for (const n of sizes) {
       const variants = []
-      for (const [name, label, peer, env = {}] of candidates) {
-        if (peer && !peers[peer].ok) {
-          if (n === sizes[0]) notes.push(`${label}: skipped (${peers[peer].reason})`)
-          continue
-        }
+      for (const [name, label, , env = {}] of available) {
         variants.push({ name, label, script: SCRIPT, args: [name, String(n)], env, timeout: 900_000 })
       }
       console.error(`bench: heapdiff with ${n} objects ...`)

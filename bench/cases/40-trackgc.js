@@ -11,7 +11,6 @@ const SCRIPT = path.join(__dirname, '..', 'scripts', 'trackgc.js')
 module.exports = {
   title: 'trackGC: register, collect and deliver N callbacks',
   run({ lib, runs, quick }) {
-    const peers = lib.peers()
     const sizes = quick ? [100_000] : [100_000, 1_000_000]
     const candidates = [
       ['fr', 'FinalizationRegistry (floor)'],
@@ -21,13 +20,10 @@ module.exports = {
       ['weak-napi', 'weak-napi', 'weak-napi'],
     ]
     const notes = []
+    const available = lib.runnable(candidates, notes)
     const variants = []
     for (const N of sizes) {
-      for (const [name, label, peer] of candidates) {
-        if (peer && !peers[peer].ok) {
-          if (N === sizes[0]) notes.push(`${label}: skipped (${peers[peer].reason})`)
-          continue
-        }
+      for (const [name, label] of available) {
         const deferred = name === 'memwatch-rs-deferred'
         variants.push({
           name: `${name}@${N}`,
