@@ -196,6 +196,31 @@ pub struct NativeHeapDiff {
     external: i64,
     live: LiveToken,
     trim_later: Option<DeferredTrim>,
+    temp_files: TempFiles,
+}
+
+/// Snapshot files handed out by `jsonFiles()` and not deleted yet. Whatever
+/// is left when the HeapDiff is dropped (its thread was terminated while a
+/// snapshot was being written or read, or it was collected un-ended) is
+/// deleted then, so no snapshot stays behind in the temporary directory.
+/// Plain file I/O: allowed in a finalizer run inside the GC.
+#[derive(Default)]
+struct TempFiles(Vec<String>);
+
+impl TempFiles {
+    /// Deletes `path` (if it exists) and forgets it.
+    fn remove(&mut self, path: &str) {
+        let _ = std::fs::remove_file(path);
+        self.0.retain(|p| p != path);
+    }
+}
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 #[napi]
@@ -251,6 +276,7 @@ impl NativeHeapDiff {
             external: 0,
             live: LiveToken::new(state.heap_diff.live()),
             trim_later: None,
+            temp_files: TempFiles::default(),
         })
     }
 
@@ -303,11 +329,13 @@ impl NativeHeapDiff {
     /// strings: a concatenated JS string would be flattened (replaced) while
     /// the first snapshot holds it and show up in the diff.
     #[napi]
-    pub fn json_files(&self, base: String) -> Vec<String> {
-        vec![
+    pub fn json_files(&mut self, base: String) -> Vec<String> {
+        let files = vec![
             format!("{base}-before.heapsnapshot"),
             format!("{base}-after.heapsnapshot"),
-        ]
+        ];
+        self.temp_files.0.extend(files.iter().cloned());
+        files
     }
 
     /// Call right before `v8.writeHeapSnapshot()`: notes the time and stops
@@ -333,7 +361,7 @@ impl NativeHeapDiff {
         let read = self
             .check_open()
             .and_then(|()| read_json_file(Path::new(&path), &mut self.groups));
-        let _ = std::fs::remove_file(&path);
+        self.temp_files.remove(&path);
         let census = Census::new(read?, &self.groups, time);
         match std::mem::replace(&mut self.phase, Phase::Ended) {
             Phase::Fresh => {
@@ -357,7 +385,7 @@ impl NativeHeapDiff {
     pub fn abort_json(&mut self, env: Env, path: String) -> Result<()> {
         crate::state(&env)?.set_suppressed(false);
         self.json_started_ms = None;
-        let _ = std::fs::remove_file(path);
+        self.temp_files.remove(&path);
         Ok(())
     }
 }
