@@ -4,6 +4,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
+const path = require('node:path')
 const memwatch = require('..')
 const native = require('../binding.js')
 const { ROOT, runChild, turns } = require('./helpers')
@@ -80,16 +81,22 @@ const KNOWN_CLASSES = `
   const pick = (w) => d.change.details.find((x) => x.what === w) || null
 `
 
+/** Runs the known-classes scenario in a child with a temporary directory of its own. */
 function runKnownClasses(env) {
-  const r = runChild(
-    `const memwatch = require(${JSON.stringify(ROOT)})
-     ${KNOWN_CLASSES}
-     console.log(JSON.stringify({ backend: memwatch.backend, source: memwatch.HeapDiff.source,
-       kept: pick('Kept'), dropped: pick('Dropped'), keep: kept.length }))`,
-    { env },
-  )
-  assert.equal(r.status, 0, r.stderr)
-  return JSON.parse(r.stdout)
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memwatch-heapdiff-test-'))
+  try {
+    const r = runChild(
+      `const memwatch = require(${JSON.stringify(ROOT)})
+       ${KNOWN_CLASSES}
+       console.log(JSON.stringify({ backend: memwatch.backend, source: memwatch.HeapDiff.source,
+         kept: pick('Kept'), dropped: pick('Dropped'), keep: kept.length }))`,
+      { env: { ...env, TMPDIR: tmp } },
+    )
+    assert.equal(r.status, 0, r.stderr)
+    return { ...JSON.parse(r.stdout), left: fs.readdirSync(tmp) }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
 }
 
 test('HeapDiff has memwatch shape and its numbers add up', () => {
@@ -135,7 +142,6 @@ test('exact + and - for a known class created and freed between snapshots', () =
 })
 
 test('the JSON source gives the same counts, forced and as the fallback backend', () => {
-  const tmpBefore = new Set(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('memwatch-heapdiff-')))
   const v8 = runKnownClasses({})
   const json = runKnownClasses({ MEMWATCH_HEAPDIFF_SOURCE: 'json' })
   const fallback = runKnownClasses({ MEMWATCH_FORCE_FALLBACK: '1' })
@@ -154,8 +160,7 @@ test('the JSON source gives the same counts, forced and as the fallback backend'
   }
   assert.equal(json.kept.size_bytes, v8.kept.size_bytes)
   assert.equal(fallback.dropped.size_bytes, v8.dropped.size_bytes)
-  const left = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('memwatch-heapdiff-') && !tmpBefore.has(f))
-  assert.deepEqual(left, [], 'snapshot files are deleted')
+  for (const r of [v8, json, fallback]) assert.deepEqual(r.left, [], 'snapshot files are deleted')
 })
 
 test('the JSON source checks its whole output like the V8 one', () => {
