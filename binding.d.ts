@@ -10,18 +10,17 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
- * The native half of a HeapDiff: holds the "before" census between the
+ * The native half of a HeapDiff: holds the "before" records between the
  * two captures. Its memory is reported to V8 as external memory, and freed
  * when the diff ends or the object is garbage-collected.
  */
 export declare class NativeHeapDiff {
-  /** Tells `heap-diff.js` which snapshot source to use. */
-  static info(): NativeDiffInfo
-  /** Native HeapDiffs alive in this isolate (internal; for tests). */
-  static live(): NativeDiffLive
+  /** Native HeapDiffs alive in this thread (for tests). */
+  static live(): HeapDiffLive
   /**
    * Takes one V8 heap snapshot and deletes it unread, with its GCs
-   * suppressed; returns its node count (the floor of an in-process diff).
+   * suppressed; returns its node count (the floor of an in-process diff,
+   * for the benchmark).
    */
   static snapshotFloor(): number
   /** Takes no snapshot: `captureV8()` / `captureJson()` do. */
@@ -31,13 +30,12 @@ export declare class NativeHeapDiff {
    * first call records "before" and returns null, the second returns the
    * diff.
    */
-  captureV8(): NativeDiffOutput | null
+  captureV8(): HeapDiffResult | null
   /**
-   * The two snapshot file names for `base`, made here so they are flat
-   * strings: a concatenated JS string would be flattened (replaced) while
-   * the first snapshot holds it and show up in the diff.
+   * The two snapshot file names for `base` (flat strings made natively);
+   * the HeapDiff deletes what is left of them when it is dropped.
    */
-  jsonFiles(base: string): Array<string>
+  jsonFiles(base: string): JsonFiles
   /**
    * Call right before `v8.writeHeapSnapshot()`: notes the time and stops
    * the snapshot's GCs from being reported until `captureJson()` or
@@ -49,7 +47,7 @@ export declare class NativeHeapDiff {
    * deletes the file): the first call records "before" and returns null,
    * the second returns the diff.
    */
-  captureJson(path: string): NativeDiffOutput | null
+  captureJson(path: string): HeapDiffResult | null
   /**
    * Ends a `beginJson()` whose snapshot was not written; deletes `path`
    * if it exists.
@@ -58,30 +56,46 @@ export declare class NativeHeapDiff {
 }
 
 /**
- * Sets up memwatch-rs for the calling thread's isolate. `onWake` is called
- * (with no arguments, on the event loop) whenever events are waiting.
+ * Sets up memwatch-rs for the calling thread's isolate (once per thread;
+ * a second call only replaces the handler). `onEvents(events)` is called on
+ * the event loop with the `stats` and `leak` events due, oldest first.
  */
-export declare function attach(onWake: () => unknown, forceFallback: boolean): AttachInfo
+export declare function attach(onEvents: (events: Event[]) => void): AttachInfo
 
-/** Which backend serves this isolate, and why. */
+/** What `attach()` set up for the calling thread. */
 export interface AttachInfo {
-  /** `'v8'` (V8 GC hooks and heap profiler) or `'fallback'` (N-API and JS only). */
-  backend: string
-  /** Why the fallback is in use; absent on the V8 backend. */
+  /** The backend serving this thread. */
+  backend: Backend
+  /** Why the fallback backend is in use; absent on the V8 backend. */
   reason?: string
   /** Major version of the running Node. */
   nodeMajor: number
+  /** Where this thread's HeapDiffs take their snapshots. */
+  heapDiffSource: SnapshotSource
+  /** Why HeapDiff uses the JSON source; absent for `'v8'`. */
+  heapDiffReason?: string
+  /**
+   * Warnings to give once (code `MEMWATCH_FALLBACK`): a feature lost its
+   * V8 source without being asked to.
+   */
+  warnings: Array<string>
 }
 
-/** Leak detector and probe settings (`memwatch.configure()`). */
+/** Which backend serves a thread. */
+export type Backend = 'v8' | 'fallback'
+
+/**
+ * Leak detector and probe settings (`memwatch.configure()`); see README for
+ * each option's meaning.
+ */
 export interface Config {
   /** `'trend'` (default) or `'classic'` (memwatch's rule, fixed). */
-  rule: string
+  rule: Rule
   /** Trend: the heap floor must have been rising at least this long, ms. Default 12000; 0 to 86400000. */
   minDurationMs: number
   /** Trend: at least this many full GCs after the one growth started from. Default 2; 2 to 1000. */
   minGcs: number
-  /** Trend: the floor must have risen by at least this many bytes. Default 4194304. */
+  /** Trend: the floor must have risen by at least this many bytes. Default 4194304; 0 to 2^53-1. */
   minGrowthBytes: number
   /** Trend: and by at least this percent of where it started. Default 50; 0 to 10000. */
   minGrowthPercent: number
@@ -102,10 +116,24 @@ export interface Config {
 }
 
 /**
+ * Reads (`options` absent) or changes the leak detector's settings and
+ * returns the settings in force. Each option's value is read once; unknown
+ * options and wrong types throw a `TypeError`, out-of-range values a
+ * `RangeError`, each naming the option; a rejected call changes nothing,
+ * an accepted one restarts the detector.
+ */
+export declare function configure(options?: Partial<Config>): Config
+
+/** One event for the JS emitter, in the order they happened. */
+export type Event =
+  | { kind: 'stats'; stats: Stats }
+  | { kind: 'leak'; leak: LeakInfo }
+
+/**
  * A full GC seen from JS in fallback mode: perf_hooks counters and
  * `v8.getHeapStatistics()` read just after the GC.
  */
-export interface ExternalGc {
+export interface FallbackGc {
   /** When the GC ended, ms since the epoch. */
   tsMs: number
   /** Its pause, ns. */
@@ -114,23 +142,98 @@ export interface ExternalGc {
   forced: boolean
   /** `v8.getHeapStatistics()`. */
   heap: JsHeapStatistics
-  /**
-   * GC counts and times so far, by kind: `[count, ns]` pairs for scavenge,
-   * minor mark-sweep, mark-sweep-compact, incremental marking and weak
-   * callbacks, then the compaction count (11 numbers).
-   */
-  tallies: Array<number>
+  /** GC counts and times so far. */
+  tallies: FallbackTallies
+}
+
+/** Count and total time of one GC kind, as the fallback counts them. */
+export interface FallbackKindTally {
+  /** GCs of this kind so far. */
+  count: number
+  /** Their total time, ns. */
+  timeNs: number
+}
+
+/** GC counters kept by the fallback backend from perf_hooks entries. */
+export interface FallbackTallies {
+  scavenge: FallbackKindTally
+  minorMarkSweep: FallbackKindTally
+  markSweepCompact: FallbackKindTally
+  incrementalMarking: FallbackKindTally
+  processWeakCallbacks: FallbackKindTally
+  /** Full GCs that reduced memory (forced or collecting all garbage). */
+  compactions: number
 }
 
 /**
  * Runs a full, compacting GC now (no `--expose-gc` needed) and returns its
- * stats; queues one `stats` event when `emit` is true. Returns `null` when
- * the V8 backend is not available.
+ * stats; with `emit`, one `stats` event follows on the next loop turn.
+ * Returns `null` on the fallback backend (JS runs the GC there).
  */
 export declare function gc(emit: boolean): Stats | null
 
-/** The leak detector and probe settings in force in this isolate. */
-export declare function getConfig(): Config
+/** What changed between the snapshots. */
+export interface HeapDiffChange {
+  /** `after.size_bytes - before.size_bytes` (also the sum of `details`). */
+  size_bytes: number
+  /** `size_bytes` for humans, may be negative. */
+  size: string
+  /** Nodes only in the first snapshot. */
+  freed_nodes: number
+  /** Nodes only in the second snapshot. */
+  allocated_nodes: number
+  /** One entry per group that changed, largest absolute `size_bytes` first. */
+  details: Array<HeapDiffDetail>
+}
+
+/** How one group of nodes changed between the snapshots. */
+export interface HeapDiffDetail {
+  /**
+   * Constructor name for objects; for other nodes their kind: `Array`,
+   * `String`, `Code`, `Closure`, `RegExp`, `Number`, `Native` (memwatch's
+   * names), `Hidden`, `ConsString`, `SlicedString`, `Symbol`, `BigInt`,
+   * `ObjectShape`, `Synthetic`.
+   */
+  what: string
+  /** Bytes allocated minus bytes freed in this group (may be negative). */
+  size_bytes: number
+  /** `size_bytes` for humans, may be negative: `"-3.25 kb"`. */
+  size: string
+  /** Nodes new since the first snapshot. */
+  '+': number
+  /** Nodes freed since the first snapshot. */
+  '-': number
+}
+
+/** Native HeapDiffs alive in this thread and the bytes they hold. */
+export interface HeapDiffLive {
+  /** Native HeapDiffs not yet garbage-collected. */
+  count: number
+  /**
+   * Bytes of "before" records they hold (also reported to V8 as external
+   * memory).
+   */
+  bytes: number
+}
+
+/** What `HeapDiff#end()` returns (memwatch's shape). */
+export interface HeapDiffResult {
+  before: HeapDiffSnapshot
+  after: HeapDiffSnapshot
+  change: HeapDiffChange
+}
+
+/** Totals of one HeapDiff snapshot. */
+export interface HeapDiffSnapshot {
+  /** Heap nodes (objects, strings, code, …), the HeapDiff's own excluded. */
+  nodes: number
+  /** Sum of their self sizes, bytes. */
+  size_bytes: number
+  /** `size_bytes` for humans: `"1.50 mb"`, `"12.00 kb"`, `"512 bytes"` (1024-based). */
+  size: string
+  /** When the snapshot was taken. */
+  time: Date
+}
 
 /** `v8.getHeapStatistics()` as Node returns it. */
 export interface JsHeapStatistics {
@@ -150,101 +253,33 @@ export interface JsHeapStatistics {
   total_allocated_bytes?: number
 }
 
-/** A `leak` event before JS turns its times into `Date`s. */
+/** The snapshot files of a JSON-source HeapDiff, made in Rust as flat strings. */
+export interface JsonFiles {
+  before: string
+  after: string
+}
+
+/** A suspected leak: the heap's base kept growing. */
 export interface LeakInfo {
-  /** Time of the base before growth began, ms since the epoch. */
-  startMs: number
-  /** Time of the GC that confirmed the leak, ms since the epoch. */
-  endMs: number
-  /** Bytes the base grew from `start` to `end`. */
+  /**
+   * The full GC whose base the growth is measured from: the base before
+   * the rise began.
+   */
+  start: Date
+  /** The full GC that confirmed the leak. */
+  end: Date
+  /** Bytes the base grew from `start` to `end` (never negative). */
   growth: number
-  /** Full GCs in the growth run. */
-  gcs: number
-  /** Human-readable summary with the growth rate. */
+  /** e.g. `heap growth over 7 GCs (13s) - 1806.04 mb/hr`. */
   reason: string
 }
 
-/** The change between the snapshots. */
-export interface NativeDiffChange {
-  /** `after.size_bytes - before.size_bytes`. */
-  size_bytes: number
-  /** `size_bytes` in memwatch's human format. */
-  size: string
-  /** Nodes in "before" but not in "after". */
-  freed_nodes: number
-  /** Nodes in "after" but not in "before". */
-  allocated_nodes: number
-  /** Per-group changes, largest absolute `size_bytes` first. */
-  details: Array<NativeDiffDetail>
-}
-
-/** The change of one group. */
-export interface NativeDiffDetail {
-  /** Constructor name, or the node kind's name. */
-  what: string
-  /** Bytes allocated minus bytes freed in this group. */
-  size_bytes: number
-  /** `size_bytes` in memwatch's human format. */
-  size: string
-  /** Nodes new since "before". */
-  '+': number
-  /** Nodes freed since "before". */
-  '-': number
-}
-
-/** Which snapshot source HeapDiff uses in this isolate. */
-export interface NativeDiffInfo {
-  /** `'v8'` (V8's heap profiler, in process) or `'json'` (`v8.writeHeapSnapshot()` read back). */
-  source: string
-  /** Why the JSON source is used; absent for `'v8'`. */
-  reason?: string
-}
-
-/** Native HeapDiffs alive in this isolate and the bytes they hold. */
-export interface NativeDiffLive {
-  /** Native HeapDiffs not yet garbage-collected. */
-  count: number
-  /**
-   * Bytes of "before" records they hold (also reported to V8 as external
-   * memory).
-   */
-  bytes: number
-}
-
-/** A finished diff before `heap-diff.js` gives it memwatch's exact shape. */
-export interface NativeDiffOutput {
-  before: NativeDiffTotals
-  after: NativeDiffTotals
-  change: NativeDiffChange
-}
-
-/** Totals of one snapshot. */
-export interface NativeDiffTotals {
-  /** Nodes counted (the HeapDiff's own objects excluded). */
-  nodes: number
-  /** Sum of their self sizes, bytes. */
-  size_bytes: number
-  /** `size_bytes` in memwatch's human format. */
-  size: string
-  /** When the snapshot was taken, ms since the epoch. */
-  timeMs: number
-}
-
-/** One queued event: `stats` or `leak`. */
-export interface NativeEvent {
-  /** `'stats'` or `'leak'`. */
-  kind: string
-  /** Present when `kind` is `'stats'`. */
-  stats?: Stats
-  /** Present when `kind` is `'leak'`. */
-  leak?: LeakInfo
-}
-
 /**
- * Fallback mode: feeds a full GC seen from JS through the stats maths and
- * the leak detector, queuing events like a native GC would.
+ * Fallback backend: a full GC seen from JS. A natural one is queued like a
+ * GC hook would (its events come through `onEvents`); `gc()`'s (`forced`)
+ * is processed at once and its stats returned.
  */
-export declare function observeFullGc(gc: ExternalGc, emit: boolean): Stats | null
+export declare function observeFallbackGc(gc: FallbackGc, emit: boolean): Stats | null
 
 /**
  * Whether the leak detector is due an early full GC (only while a `leak`
@@ -253,14 +288,14 @@ export declare function observeFullGc(gc: ExternalGc, emit: boolean): Stats | nu
  */
 export declare function probeIfDue(usedHeap?: number | undefined | null): boolean
 
-/**
- * Replaces the settings (the detector restarts). Returns `[option, message]`
- * when a value is out of range, and changes nothing then.
- */
-export declare function setConfig(config: Config): Array<string> | null
+/** The leak detector's rule. */
+export type Rule = 'trend' | 'classic'
 
 /** Tells the native side which events have listeners. */
 export declare function setInterest(stats: boolean, leak: boolean): void
+
+/** Where HeapDiff's snapshots come from. */
+export type SnapshotSource = 'v8' | 'json'
 
 /** Heap statistics after a full (mark-sweep-compact) GC. Bytes unless said. */
 export interface Stats {
@@ -338,9 +373,6 @@ export interface Stats {
   total_allocated_bytes?: number
 }
 
-/** Takes the events queued since the last call, oldest first. */
-export declare function takeEvents(): Array<NativeEvent>
-
 /** Reads `trackGC`'s counters for this thread. */
 export declare function trackGcCounts(): TrackGcCounts
 
@@ -378,16 +410,15 @@ export interface TrackGcCounts {
 }
 
 /**
- * Sets up `trackGC` for this thread's env and returns its `trackGC`
- * function. `create(register, unregister)` builds the JS half (see
- * `track-gc.js`); it is called once per env, later calls return the same
- * function.
+ * Sets up `trackGC` for this thread and returns its `trackGC` function.
+ * `create(register, unregister)` builds the JS half (see
+ * `lib/track-gc.js`); it is called once per thread, later calls return the
+ * same function.
  */
 export declare function trackGcSetup(create: (register: (target: object, id: number) => void, unregister: (id: number) => boolean) => { trackGC: Function, deliver: (ids: Uint32Array) => void }): Function
 
 /**
  * Calls `f()` while holding a lock shared by every thread of the process,
- * and returns its result. For short, synchronous V8 flag changes only: other
- * threads that want the lock wait meanwhile.
+ * and returns its result (the fallback's V8 flag flip; see `gc::flags`).
  */
 export declare function withV8FlagsLock(f: () => unknown): unknown

@@ -6,3 +6,19 @@ export declare const trackGC: typeof memwatch.trackGC
 export declare const gc: typeof memwatch.gc
 export declare const configure: typeof memwatch.configure
 export declare const HeapDiff: typeof memwatch.HeapDiff
+export type {
+  Backend,
+  CancelTrackGC,
+  Config,
+  EventName,
+  Events,
+  HeapDiffChange,
+  HeapDiffDetail,
+  HeapDiffResult,
+  HeapDiffSnapshot,
+  HeapDiffSource,
+  LeakInfo,
+  MemWatch,
+  Rule,
+  Stats,
+} from './index.js'

@@ -1,8 +1,9 @@
-// Types of memwatch-rs's public API. The native payload types come from the
-// generated `binding.d.ts`, whose doc comments are the Rust ones.
+// Types of memwatch-rs's public API. Every payload type is generated from
+// the Rust definitions into `binding.d.ts` (their doc comments are the Rust
+// ones); this file names them for users and types the emitter's events.
 
 import { EventEmitter } from 'node:events'
-import type { Stats as NativeStats } from './binding'
+import type * as binding from './binding'
 
 declare namespace memwatch {
   /**
@@ -10,19 +11,31 @@ declare namespace memwatch {
    * @airbnb/node-memwatch's fields and units, and V8's newer heap figures.
    * Bytes unless said.
    */
-  type Stats = NativeStats
+  type Stats = binding.Stats
 
   /** A suspected leak: the base (used heap after full GCs) kept growing. */
-  interface LeakInfo {
-    /** When the base was last at its pre-growth level. */
-    start: Date
-    /** The full GC that confirmed the growth. */
-    end: Date
-    /** Bytes the base grew from `start` to `end` (never negative). */
-    growth: number
-    /** e.g. `heap growth over 5 consecutive GCs (20s) - 11.67 mb/hr`. */
-    reason: string
-  }
+  type LeakInfo = binding.LeakInfo
+
+  /** Leak detector and probe settings; see README for each default and range. */
+  type Config = binding.Config
+
+  /** The leak detector's rule: `'trend'` (default) or `'classic'`. */
+  type Rule = binding.Rule
+
+  /** Which backend serves this thread: `'v8'` or `'fallback'`. */
+  type Backend = binding.Backend
+
+  /** Where HeapDiff's snapshots come from: V8's heap profiler in process, or `v8.writeHeapSnapshot()` read back. */
+  type HeapDiffSource = binding.SnapshotSource
+
+  /** What `HeapDiff#end()` returns (memwatch's shape). */
+  type HeapDiffResult = binding.HeapDiffResult
+  /** Totals of one HeapDiff snapshot. */
+  type HeapDiffSnapshot = binding.HeapDiffSnapshot
+  /** What changed between the snapshots. */
+  type HeapDiffChange = binding.HeapDiffChange
+  /** How one group of nodes changed between the snapshots. */
+  type HeapDiffDetail = binding.HeapDiffDetail
 
   /**
    * Cancels one `trackGC` registration: its callback will not run, and the
@@ -32,73 +45,16 @@ declare namespace memwatch {
    */
   type CancelTrackGC = () => void
 
-  /** The listener type of each event memwatch emits. */
-  type Listener<E> = E extends 'stats'
-    ? (stats: Stats) => void
-    : E extends 'leak'
-      ? (info: LeakInfo) => void
-      : (...args: any[]) => void
-
-  /** Leak detector and probe settings; see README for each default and range. */
-  type Config = import('./binding').Config & { rule: 'trend' | 'classic' }
-
-  /** Which backend serves this isolate. */
-  type Backend = 'v8' | 'fallback'
-
-  /** Totals of one HeapDiff snapshot. */
-  interface HeapDiffSnapshot {
-    /** Heap nodes (objects, strings, code, …), the HeapDiff's own excluded. */
-    nodes: number
-    /** Sum of their self sizes, bytes. */
-    size_bytes: number
-    /** `size_bytes` for humans: `"1.50 mb"`, `"12.00 kb"`, `"512 bytes"` (1024-based). */
-    size: string
-    /** When the snapshot was taken. */
-    time: Date
+  /** The events memwatch emits and their listeners' arguments. */
+  interface Events {
+    /** After every full GC (not those a HeapDiff causes). */
+    stats: [stats: Stats]
+    /** When the leak detector sees sustained base growth. */
+    leak: [info: LeakInfo]
   }
 
-  /** How one group of nodes changed between the snapshots. */
-  interface HeapDiffDetail {
-    /**
-     * Constructor name for objects; for other nodes their kind: `Array`,
-     * `String`, `Code`, `Closure`, `RegExp`, `Number`, `Native` (memwatch's
-     * names), `Hidden`, `ConsString`, `SlicedString`, `Symbol`, `BigInt`,
-     * `ObjectShape`, `Synthetic`.
-     */
-    what: string
-    /** Bytes allocated minus bytes freed in this group (may be negative). */
-    size_bytes: number
-    /** `size_bytes` for humans, may be negative: `"-3.25 kb"`. */
-    size: string
-    /** Nodes new since the first snapshot. */
-    '+': number
-    /** Nodes freed since the first snapshot. */
-    '-': number
-  }
-
-  /** What changed between the snapshots. */
-  interface HeapDiffChange {
-    /** `after.size_bytes - before.size_bytes` (also the sum of `details`). */
-    size_bytes: number
-    /** `size_bytes` for humans, may be negative. */
-    size: string
-    /** Nodes only in the first snapshot. */
-    freed_nodes: number
-    /** Nodes only in the second snapshot. */
-    allocated_nodes: number
-    /** One entry per group that changed, largest absolute `size_bytes` first. */
-    details: HeapDiffDetail[]
-  }
-
-  /** What `HeapDiff#end()` returns (memwatch's shape). */
-  interface HeapDiffResult {
-    before: HeapDiffSnapshot
-    after: HeapDiffSnapshot
-    change: HeapDiffChange
-  }
-
-  /** Where HeapDiff's snapshots come from: V8's heap profiler in process, or `v8.writeHeapSnapshot()` read back. */
-  type HeapDiffSource = 'v8' | 'json'
+  /** `'stats'` or `'leak'`. */
+  type EventName = keyof Events
 
   /** A heap diff in progress; see {@link HeapDiffConstructor}. */
   interface HeapDiff {
@@ -120,18 +76,15 @@ declare namespace memwatch {
   }
 
   interface MemWatch extends EventEmitter {
-    /**
-     * `'stats'`: after every full GC (not those a HeapDiff causes).
-     * `'leak'`: when the leak detector sees sustained base growth.
-     */
-    on<E extends string | symbol>(event: E, listener: Listener<E>): this
-    once<E extends string | symbol>(event: E, listener: Listener<E>): this
-    addListener<E extends string | symbol>(event: E, listener: Listener<E>): this
-    prependListener<E extends string | symbol>(event: E, listener: Listener<E>): this
-    prependOnceListener<E extends string | symbol>(event: E, listener: Listener<E>): this
-    off<E extends string | symbol>(event: E, listener: Listener<E>): this
-    removeListener<E extends string | symbol>(event: E, listener: Listener<E>): this
-    emit<E extends string | symbol>(event: E, ...args: Parameters<Listener<E>>): boolean
+    on<E extends EventName>(event: E, listener: (...args: Events[E]) => void): this
+    once<E extends EventName>(event: E, listener: (...args: Events[E]) => void): this
+    addListener<E extends EventName>(event: E, listener: (...args: Events[E]) => void): this
+    prependListener<E extends EventName>(event: E, listener: (...args: Events[E]) => void): this
+    prependOnceListener<E extends EventName>(event: E, listener: (...args: Events[E]) => void): this
+    off<E extends EventName>(event: E, listener: (...args: Events[E]) => void): this
+    removeListener<E extends EventName>(event: E, listener: (...args: Events[E]) => void): this
+    removeAllListeners(event?: EventName): this
+    emit<E extends EventName>(event: E, ...args: Events[E]): boolean
 
     /**
      * Runs a full, compacting GC now, synchronously, without `--expose-gc`.
@@ -146,6 +99,7 @@ declare namespace memwatch {
      * out-of-range values `RangeError`; a rejected call changes nothing.
      */
     configure(options?: Partial<Config>): Config
+
     /** memwatch's heap diff class; see {@link HeapDiffConstructor}. */
     HeapDiff: HeapDiffConstructor
 

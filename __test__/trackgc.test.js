@@ -432,18 +432,16 @@ test('index.js evaluated again in the same thread keeps the same trackGC and its
   let calls = 0
   let target = {}
   memwatch.trackGC(target, () => calls++)
-  const index = require.resolve('..')
-  const glue = require.resolve('../track-gc.js')
-  const saved = [require.cache[index], require.cache[glue]]
-  delete require.cache[index]
-  delete require.cache[glue]
+  // The package's own modules (not the native addon) evaluated again.
+  const files = ['..', '../lib/memwatch.js', '../lib/track-gc.js'].map((f) => require.resolve(f))
+  const saved = files.map((f) => require.cache[f])
+  for (const f of files) delete require.cache[f]
   try {
     const again = require('..')
     assert.notEqual(again, memwatch)
     assert.equal(again.trackGC, memwatch.trackGC)
   } finally {
-    require.cache[index] = saved[0]
-    require.cache[glue] = saved[1]
+    files.forEach((f, i) => (require.cache[f] = saved[i]))
   }
   target = null
   fullGC()

@@ -15,11 +15,11 @@ const v8 = require('node:v8')
 const vm = require('node:vm')
 const { PerformanceObserver, performance, constants } = require('node:perf_hooks')
 
-const KIND_SLOT = {
-  [constants.NODE_PERFORMANCE_GC_MINOR]: 0,
-  [constants.NODE_PERFORMANCE_GC_MAJOR]: 2,
-  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 3,
-  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 4,
+const KIND = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'markSweepCompact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incrementalMarking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'processWeakCallbacks',
 }
 const MAJOR = constants.NODE_PERFORMANCE_GC_MAJOR
 
@@ -49,14 +49,15 @@ function exposeGc() {
   }
 }
 
+const KINDS = ['scavenge', 'minorMarkSweep', 'markSweepCompact', 'incrementalMarking', 'processWeakCallbacks']
+
 /**
- * @param {object} native   the binding
- * @param {() => void} wake schedules delivery of queued events
+ * @param {object} native the binding
  */
-function createFallback(native, wake) {
-  // [count, ns] per kind (scavenge, minor mark-sweep, mark-sweep-compact,
-  // incremental marking, weak callbacks), then compactions.
-  const tallies = new Array(11).fill(0)
+function createFallback(native) {
+  // GC counts and times by kind, as the native side names them.
+  const tallies = { compactions: 0 }
+  for (const kind of KINDS) tallies[kind] = { count: 0, timeNs: 0 }
   // performance.now() intervals of GCs memwatch-rs itself ran: their
   // perf_hooks entries are not natural full GCs. Each slot is [start, end,
   // counted]: gc() counts its GC itself (counted = 1); a heap snapshot's GCs
@@ -68,12 +69,12 @@ function createFallback(native, wake) {
   let observer = null
 
   function count(kind, durationMs, flags) {
-    const slot = KIND_SLOT[kind]
-    if (slot === undefined) return
-    tallies[2 * slot] += 1
-    tallies[2 * slot + 1] += Math.round(durationMs * 1e6)
+    const name = KIND[kind]
+    if (name === undefined) return
+    tallies[name].count += 1
+    tallies[name].timeNs += Math.round(durationMs * 1e6)
     if (kind === MAJOR && flags & (constants.NODE_PERFORMANCE_GC_FLAGS_FORCED | constants.NODE_PERFORMANCE_GC_FLAGS_ALL_AVAILABLE_GARBAGE)) {
-      tallies[10] += 1
+      tallies.compactions += 1
     }
   }
 
@@ -83,7 +84,7 @@ function createFallback(native, wake) {
       pauseNs: Math.round(pauseMs * 1e6),
       forced,
       heap: v8.getHeapStatistics(),
-      tallies: tallies.slice(),
+      tallies,
     }
   }
 
@@ -96,18 +97,17 @@ function createFallback(native, wake) {
   }
 
   function onEntries(list) {
-    let queued = false
     for (const e of list.getEntries()) {
       const kind = e.detail ? e.detail.kind : e.kind
       const flags = e.detail ? e.detail.flags : e.flags
       const owner = ownership(e.startTime)
       if (owner !== 1) count(kind, e.duration, flags)
       if (owner === -1 && kind === MAJOR) {
-        native.observeFullGc(sample(e.startTime + e.duration, e.duration, false), true)
-        queued = true
+        // Queued natively like a GC hook's record; its events come through
+        // the same wake-up.
+        native.observeFallbackGc(sample(e.startTime + e.duration, e.duration, false), true)
       }
     }
-    if (queued) wake()
   }
 
   /**
@@ -149,10 +149,10 @@ function createFallback(native, wake) {
       // can keep just-dropped objects alive; the bare one is a precise full GC.
       own(() => gc(), 1)
       const end = performance.now()
-      tallies[4] += 1
-      tallies[5] += Math.round((end - start) * 1e6)
-      tallies[10] += 1
-      return native.observeFullGc(sample(end, end - start, true), emit)
+      tallies.markSweepCompact.count += 1
+      tallies.markSweepCompact.timeNs += Math.round((end - start) * 1e6)
+      tallies.compactions += 1
+      return native.observeFallbackGc(sample(end, end - start, true), emit)
     },
 
     /** The leak detector's early-sample probe: an asynchronous full GC. */

@@ -1,27 +1,27 @@
 'use strict'
 
 // memwatch's HeapDiff: `new HeapDiff()` records the heap, `end()` returns
-// what changed since. The work is native (src/heap_diff); this file only
-// orders the steps so that nothing the HeapDiff creates in JS is born between
-// its two snapshots, gives friendly errors, and glues the JSON source (used
-// when V8's heap profiler is unavailable) to `v8.writeHeapSnapshot()`.
+// what changed since, in memwatch's shape, built natively (src/heap_diff,
+// src/api/heap_diff.rs). This file only orders the steps so that nothing the
+// HeapDiff creates in JS is born between its two snapshots, and glues the
+// JSON source (used when V8's heap profiler is unavailable) to
+// `v8.writeHeapSnapshot()`.
 
 const os = require('node:os')
 const path = require('node:path')
 const v8 = require('node:v8')
 const { threadId } = require('node:worker_threads')
+const { kindOf } = require('./describe.js')
 
 /**
  * @param {object} native the binding
+ * @param {{ heapDiffSource: 'v8' | 'json', heapDiffReason?: string }} info what `attach()` chose
  * @param {{ own?: (fn: () => any) => any }} [hooks] `own(fn)` runs `fn` and
  *   marks the GCs it causes as memwatch-rs's own, for a stats source that
  *   sees GCs from JS (the native GC hooks are suppressed natively)
  */
-module.exports = function makeHeapDiff(native, { own = null } = {}) {
-  const info = native.NativeHeapDiff.info()
-  // Internal: MEMWATCH_HEAPDIFF_SOURCE=json tests the JSON source while V8's
-  // is available.
-  const source = /^json$/i.test(process.env.MEMWATCH_HEAPDIFF_SOURCE || '') ? 'json' : info.source
+module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
+  const source = info.heapDiffSource
   // Snapshot file names: unique per process, thread, module instance and diff.
   const prefix = `memwatch-heapdiff-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`
   let sequence = 0
@@ -44,7 +44,8 @@ module.exports = function makeHeapDiff(native, { own = null } = {}) {
   // runs. A function of its own so its temporaries are garbage (not on the
   // stack) when the first snapshot is taken.
   function jsonPlan(diff) {
-    const files = diff.jsonFiles(path.join(os.tmpdir(), `${prefix}-${++sequence}`))
+    const { before, after } = diff.jsonFiles(path.join(os.tmpdir(), `${prefix}-${++sequence}`))
+    const files = [before, after]
     const writers = own ? files.map((file) => () => v8.writeHeapSnapshot(file)) : [null, null]
     return { files, writers }
   }
@@ -69,30 +70,13 @@ module.exports = function makeHeapDiff(native, { own = null } = {}) {
      */
     end() {
       if (this === null || (typeof this !== 'object' && typeof this !== 'function') || !(#diff in this)) {
-        throw new TypeError(`HeapDiff.prototype.end called on ${describeThis(this)}, which is not a HeapDiff`)
+        throw new TypeError(`HeapDiff.prototype.end called on ${kindOf(this)}, which is not a HeapDiff`)
       }
       if (this.#ended) throw new Error('HeapDiff.end() was already called; a HeapDiff can only be ended once')
       this.#ended = true
       const json = this.#json
-      const d = json ? captureJson(this.#diff, json.files[1], json.writers[1]) : this.#diff.captureV8()
-      const { before: b, after: a, change: c } = d
-      return {
-        before: { nodes: b.nodes, size_bytes: b.size_bytes, size: b.size, time: new Date(b.timeMs) },
-        after: { nodes: a.nodes, size_bytes: a.size_bytes, size: a.size, time: new Date(a.timeMs) },
-        change: {
-          size_bytes: c.size_bytes,
-          size: c.size,
-          freed_nodes: c.freed_nodes,
-          allocated_nodes: c.allocated_nodes,
-          details: c.details,
-        },
-      }
+      return json ? captureJson(this.#diff, json.files[1], json.writers[1]) : this.#diff.captureV8()
     }
-  }
-
-  function describeThis(value) {
-    if (value === null || value === undefined) return String(value)
-    return typeof value === 'object' ? 'an object' : `a ${typeof value}`
   }
 
   // V8 compiles a function on its first call, creating its bytecode and
@@ -103,9 +87,6 @@ module.exports = function makeHeapDiff(native, { own = null } = {}) {
   } catch {}
 
   Object.defineProperty(HeapDiff, 'source', { value: source, enumerable: false })
-  Object.defineProperty(HeapDiff, 'sourceReason', {
-    value: source === info.source ? info.reason || null : 'MEMWATCH_HEAPDIFF_SOURCE=json',
-    enumerable: false,
-  })
+  Object.defineProperty(HeapDiff, 'sourceReason', { value: info.heapDiffReason || null, enumerable: false })
   return HeapDiff
 }

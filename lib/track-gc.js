@@ -2,7 +2,7 @@
 
 // memwatch.trackGC(target, callback): `callback` runs once on the event loop
 // after `target` has been garbage-collected. The weak part is native
-// (src/track.rs, src/v8/node_api.rs): one Node-API finalizer per target whose
+// (src/track.rs, src/ffi/track_gc.rs): one Node-API finalizer per target whose
 // data is an integer id, which `unregister(id)` removes again. Here live the
 // callbacks, in an array indexed by id, and the batch delivery.
 //
@@ -10,17 +10,10 @@
 // `create` once and hands the same `trackGC` to every later evaluation of
 // this file in the env, so earlier registrations keep their callbacks.
 
+const { describe } = require('./describe.js')
+
 function rethrow(err) {
   throw err
-}
-
-function describe(value) {
-  if (value === null) return 'null'
-  if (typeof value === 'symbol') return 'a symbol'
-  if (typeof value === 'bigint') return `a bigint (${value}n)`
-  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)})`
-  if (typeof value === 'object') return 'an object'
-  return typeof value === 'undefined' ? 'undefined' : `a ${typeof value} (${String(value)})`
 }
 
 function create(register, unregister) {

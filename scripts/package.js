@@ -93,6 +93,7 @@ function main() {
       'build',
       '--platform',
       '--release',
+      '--no-const-enum',
       ...(native ? [] : ['--use-napi-cross']),
       '--target',
       target,

@@ -6,6 +6,12 @@
 //! call that allocates, so no `RefCell` borrow is ever held across a call into
 //! N-API or V8; the GC side uses `try_borrow_mut` and drops the record rather
 //! than panic if that rule were ever broken.
+//!
+//! A GC event takes one straight path: V8's callback (inside the GC: a clock
+//! read, counters, heap statistics for a full GC) pushes a [`FullGc`] record
+//! and wakes the event loop; on the loop, [`IsolateState::take_events`] turns
+//! the records into typed `stats` payloads and feeds the leak detector, and
+//! the list goes to JS in one call.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -13,17 +19,20 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::Unknown;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::Status;
+use napi::{Env, Status};
 
-use crate::leak::{LeakConfig, LeakDetector, LeakReport};
-use crate::payload::Stats;
-use crate::probe::{ProbeConfig, Prober};
-use crate::stats::{kind_slot, FullGc, GcTallies, StatsEngine};
-use crate::v8::{gc_flags, gc_type, GcApi, GcHooks, GcObserver, Isolate};
+use crate::ffi::gc::{GcApi, GcHooks, GcObserver, Isolate};
+use crate::gc::kind::{GcFlags, GcKind};
+use crate::gc::leak::{LeakConfig, LeakDetector};
+use crate::gc::probe::{ProbeConfig, Prober};
+use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
+use crate::payload::{Event, LeakInfo, Stats};
+use crate::track::Tracker;
 
-/// Wakes the isolate's event loop from inside a GC. Unref'd: it never keeps
-/// the process alive.
-pub type Waker = ThreadsafeFunction<(), Unknown<'static>, (), Status, false, true>;
+/// Calls the JS event handler on the isolate's loop with the events due.
+/// Unref'd while nothing is due from `gc()`: it never keeps the process
+/// alive for a natural GC's `stats`.
+pub type Waker = ThreadsafeFunction<(), Unknown<'static>, Vec<Event>, Status, false, true>;
 
 /// What JS listens to; with neither, GCs only bump counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,19 +44,19 @@ pub struct Interest {
 /// What the GC callbacks do with a full GC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    /// Emit per the current interest.
+    /// Record it for the event loop, per the current interest.
     Normal,
-    /// `gc()` is running: keep the last full GC for it, emit nothing.
+    /// `gc()` is running: keep the last full GC for it, record nothing.
     Forced,
     /// A heap snapshot is being taken: its GCs are counted, nothing else.
     Suppressed,
 }
 
-/// An event waiting for the event loop.
-#[derive(Debug, Clone)]
-pub enum Event {
-    Stats(Box<Stats>),
-    Leak(LeakReport),
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
 }
 
 /// The part of the state that GC callbacks touch.
@@ -58,19 +67,10 @@ pub struct GcSide {
     interest: Cell<Interest>,
     mode: Cell<Mode>,
     forced_last: Cell<Option<FullGc>>,
-    engine: RefCell<StatsEngine>,
-    leak: RefCell<LeakDetector>,
-    prober: RefCell<Prober>,
-    outbox: RefCell<Vec<Event>>,
+    /// Full GCs waiting for the event loop.
+    records: RefCell<Vec<FullGc>>,
     waker: RefCell<Option<Waker>>,
     wake_pending: Cell<bool>,
-}
-
-fn now_ms() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64() * 1000.0)
-        .unwrap_or(0.0)
 }
 
 impl GcSide {
@@ -82,10 +82,7 @@ impl GcSide {
             interest: Cell::new(Interest::default()),
             mode: Cell::new(Mode::Normal),
             forced_last: Cell::new(None),
-            engine: RefCell::new(StatsEngine::default()),
-            leak: RefCell::new(LeakDetector::new(LeakConfig::default())),
-            prober: RefCell::new(Prober::new(ProbeConfig::default())),
-            outbox: RefCell::new(Vec::new()),
+            records: RefCell::new(Vec::new()),
             waker: RefCell::new(None),
             wake_pending: Cell::new(false),
         }
@@ -102,46 +99,23 @@ impl GcSide {
         })
     }
 
-    /// Turns a full GC into events per the interest; returns its stats.
-    fn observe(&self, gc: &FullGc, emit_stats: bool) -> Option<Stats> {
-        let interest = self.interest.get();
-        let stats = self.engine.try_borrow_mut().ok()?.observe(gc);
-        if let Ok(mut prober) = self.prober.try_borrow_mut() {
-            prober.full_gc(gc.ts_ms, gc.heap.used_heap_size);
-        }
-        let leak = if interest.leak {
-            self.leak
-                .try_borrow_mut()
-                .ok()?
-                .observe(gc.ts_ms, gc.heap.used_heap_size)
-        } else {
-            None
-        };
-        if let Ok(mut outbox) = self.outbox.try_borrow_mut() {
-            if emit_stats && interest.stats {
-                outbox.push(Event::Stats(Box::new(stats.clone())));
-            }
-            if let Some(report) = leak {
-                outbox.push(Event::Leak(report));
-            }
-        }
-        self.wake();
-        Some(stats)
-    }
-
-    /// Schedules one call of the JS wake handler if events are waiting.
-    fn wake(&self) {
-        let has_events = self
-            .outbox
-            .try_borrow()
-            .map(|o| !o.is_empty())
-            .unwrap_or(false);
-        if !has_events || self.wake_pending.get() {
-            return;
-        }
-        if let Ok(waker) = self.waker.try_borrow() {
-            if let Some(waker) = waker.as_ref() {
-                if waker.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok {
+    /// Schedules one call of the JS event handler. With `keep_alive` (an
+    /// env, from a JS call) the wake-up also keeps the loop alive until it
+    /// has run.
+    fn wake(&self, keep_alive: Option<&Env>) {
+        if let Ok(mut waker) = self.waker.try_borrow_mut() {
+            if let Some(waker) = waker.as_mut() {
+                if let Some(env) = keep_alive {
+                    // `napi_ref_threadsafe_function`, which napi-rs marks
+                    // deprecated in favour of cloning; cloning counts users,
+                    // it does not keep the event loop alive, which is what
+                    // is needed here.
+                    #[allow(deprecated)]
+                    let _ = waker.refer(env);
+                }
+                if !self.wake_pending.get()
+                    && waker.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok
+                {
                     self.wake_pending.set(true);
                 }
             }
@@ -151,36 +125,35 @@ impl GcSide {
 
 impl GcObserver for GcSide {
     fn gc_prologue(&self, gc_type: u32, _flags: u32) {
-        if let Some(slot) = kind_slot(gc_type) {
+        if let Some(kind) = GcKind::from_v8(gc_type) {
             let mut starts = self.starts.get();
-            starts[slot] = Some(Instant::now());
+            starts[kind.slot()] = Some(Instant::now());
             self.starts.set(starts);
         }
     }
 
     fn gc_epilogue(&self, gc_type: u32, flags: u32) {
-        let Some(slot) = kind_slot(gc_type) else {
+        let Some(kind) = GcKind::from_v8(gc_type) else {
             return;
         };
         let mut starts = self.starts.get();
-        let ns = starts[slot]
+        let ns = starts[kind.slot()]
             .take()
             .map(|t| t.elapsed().as_nanos().min(u64::MAX as u128) as u64)
             .unwrap_or(0);
         self.starts.set(starts);
-        let mut tallies = self.tallies.get();
         let mode = self.mode.get();
-        // `LowMemoryNotification` collects all available garbage, but V8 only
-        // says so in the flags from Node 26 on.
+        let flags = GcFlags(flags);
         let flags = if mode == Mode::Forced {
-            flags | gc_flags::COLLECT_ALL_AVAILABLE_GARBAGE
+            flags.with_all_available_garbage()
         } else {
             flags
         };
-        tallies.record(gc_type, flags, ns);
+        let mut tallies = self.tallies.get();
+        tallies.record(kind, flags, ns);
         self.tallies.set(tallies);
 
-        if gc_type != gc_type::MARK_SWEEP_COMPACT {
+        if kind != GcKind::MarkSweepCompact {
             return;
         }
         match mode {
@@ -190,7 +163,10 @@ impl GcObserver for GcSide {
                 let interest = self.interest.get();
                 if interest.stats || interest.leak {
                     if let Some(sample) = self.full_gc_sample(ns, false) {
-                        self.observe(&sample, true);
+                        if let Ok(mut records) = self.records.try_borrow_mut() {
+                            records.push(sample);
+                        }
+                        self.wake(None);
                     }
                 }
             }
@@ -201,33 +177,45 @@ impl GcObserver for GcSide {
 /// Everything memwatch-rs keeps for one isolate.
 pub struct IsolateState {
     /// `trackGC`'s part (see [`crate::track`]).
-    pub track: Rc<crate::track::Tracker>,
+    pub track: Rc<Tracker>,
+    /// HeapDiff's part.
+    pub heap_diff: crate::heap_diff::PerIsolate,
+    /// Major version of the running Node.
+    pub node_major: u32,
     gc: Rc<GcSide>,
     hooks: RefCell<Option<GcHooks<GcSide>>>,
     closed: Cell<bool>,
     suppressed_from: Cell<Option<Mode>>,
-    /// HeapDiff's per-isolate part.
-    pub heap_diff: crate::heap_diff::PerIsolate,
+    engine: RefCell<StatsEngine>,
+    leak: RefCell<LeakDetector>,
+    prober: RefCell<Prober>,
+    /// Events made from records, waiting for the JS handler.
+    ready: RefCell<Vec<Event>>,
 }
 
 impl IsolateState {
     /// State for the current isolate, with GC hooks registered when the V8
     /// API resolved (`v8` is `None` in fallback mode).
-    pub fn new(v8: Option<(GcApi, Isolate)>, waker: Waker) -> Rc<Self> {
+    pub fn new(v8: Option<(GcApi, Isolate)>, node_major: u32) -> Rc<Self> {
         let gc = Rc::new(GcSide::new(v8));
-        *gc.waker.borrow_mut() = Some(waker);
         let hooks = v8.map(|(api, isolate)| api.add_gc_hooks(isolate, Rc::clone(&gc)));
         Rc::new(IsolateState {
             track: Rc::default(),
+            heap_diff: Default::default(),
+            node_major,
             gc,
             hooks: RefCell::new(hooks),
             closed: Cell::new(false),
             suppressed_from: Cell::new(None),
-            heap_diff: Default::default(),
+            engine: RefCell::new(StatsEngine::default()),
+            leak: RefCell::new(LeakDetector::new(LeakConfig::default())),
+            prober: RefCell::new(Prober::new(ProbeConfig::default())),
+            ready: RefCell::new(Vec::new()),
         })
     }
 
-    /// Replaces the JS wake handler (the module was evaluated again in this env).
+    /// Sets (or replaces, when the module is evaluated again in this env)
+    /// the JS event handler's wake-up.
     pub fn set_waker(&self, waker: Waker) {
         *self.gc.waker.borrow_mut() = Some(waker);
         self.gc.wake_pending.set(false);
@@ -288,15 +276,71 @@ impl IsolateState {
         }
     }
 
-    /// Takes the events waiting for JS, oldest first.
-    pub fn take_events(&self) -> Vec<Event> {
+    /// On the loop, in the wake-up: turns the waiting records into events
+    /// and takes every event due, oldest first.
+    pub fn take_events(&self, env: &Env) -> Vec<Event> {
         self.gc.wake_pending.set(false);
-        std::mem::take(&mut *self.gc.outbox.borrow_mut())
+        if let Some(waker) = self.gc.waker.borrow_mut().as_mut() {
+            // Back to not keeping the loop alive (see `GcSide::wake`).
+            #[allow(deprecated)]
+            let _ = waker.unref(env);
+        }
+        self.process_records();
+        std::mem::take(&mut *self.ready.borrow_mut())
     }
 
-    /// Runs a full, compacting GC now and returns its stats; with
-    /// `emit_stats` the stats are also queued as one `stats` event.
-    pub fn force_gc(&self, emit_stats: bool) -> Option<Stats> {
+    fn process_records(&self) {
+        let records = std::mem::take(&mut *self.gc.records.borrow_mut());
+        for gc in &records {
+            self.process(gc, true);
+        }
+    }
+
+    /// One full GC through memwatch's maths, the probe's bookkeeping and the
+    /// leak detector; queues its events and returns its stats.
+    fn process(&self, gc: &FullGc, emit_stats: bool) -> Stats {
+        let base = self.engine.borrow_mut().observe(gc);
+        let stats = Stats::new(gc, &base);
+        self.prober
+            .borrow_mut()
+            .full_gc(gc.ts_ms, gc.heap.used_heap_size);
+        let interest = self.gc.interest.get();
+        let leak = if interest.leak {
+            self.leak
+                .borrow_mut()
+                .observe(gc.ts_ms, gc.heap.used_heap_size)
+        } else {
+            None
+        };
+        let mut ready = self.ready.borrow_mut();
+        if emit_stats && interest.stats {
+            ready.push(Event::Stats {
+                stats: stats.clone(),
+            });
+        }
+        if let Some(report) = leak {
+            ready.push(Event::Leak {
+                leak: LeakInfo::from(&report),
+            });
+        }
+        stats
+    }
+
+    /// A full GC run on request (`gc()`): earlier records are processed
+    /// first, so events stay in order; with `emit` its `stats` event is
+    /// delivered on the next loop turn, which the wake-up keeps alive.
+    fn forced(&self, env: &Env, gc: &FullGc, emit: bool) -> Stats {
+        self.process_records();
+        let stats = self.process(gc, emit);
+        if !self.ready.borrow().is_empty() {
+            self.gc.wake(Some(env));
+        }
+        stats
+    }
+
+    /// Runs a full, compacting GC now (V8 backend) and returns its stats;
+    /// `None` on the fallback backend.
+    pub fn force_gc(&self, env: &Env, emit: bool) -> Option<Stats> {
         let (api, isolate) = self.gc.v8?;
         let previous = self.gc.mode.replace(Mode::Forced);
         self.gc.forced_last.set(None);
@@ -312,11 +356,26 @@ impl IsolateState {
             // No full GC reported (should not happen): read the heap now.
             None => self.gc.full_gc_sample(total_ns, true)?,
         };
-        self.gc.observe(&sample, emit_stats)
+        Some(self.forced(env, &sample, emit))
+    }
+
+    /// Fallback backend: a full GC seen from JS (perf_hooks and
+    /// `v8.getHeapStatistics()`). A natural one is queued like a GC hook
+    /// would; `gc()`'s is processed at once and its stats returned.
+    pub fn observe_fallback_gc(&self, env: &Env, gc: FullGc, emit: bool) -> Option<Stats> {
+        if self.closed.get() {
+            return None;
+        }
+        if gc.forced {
+            return Some(self.forced(env, &gc, emit));
+        }
+        self.gc.records.borrow_mut().push(gc);
+        self.gc.wake(None);
+        None
     }
 
     /// Whether the leak detector is due an early full GC (see
-    /// [`crate::probe`]). On the V8 backend this also asks V8 for it; in
+    /// [`crate::gc::probe`]). On the V8 backend this also asks V8 for it; in
     /// fallback mode the caller passes the used heap and runs the GC itself.
     pub fn probe_if_due(&self, used_heap: Option<u64>) -> bool {
         if !self.gc.interest.get().leak {
@@ -328,7 +387,7 @@ impl IsolateState {
         else {
             return false;
         };
-        let due = self.gc.prober.borrow_mut().due(now_ms(), used);
+        let due = self.prober.borrow_mut().due(now_ms(), used);
         if due {
             if let Some((api, isolate)) = v8 {
                 api.memory_pressure_moderate(isolate);
@@ -340,23 +399,14 @@ impl IsolateState {
     /// The detector and probe settings in force.
     pub fn config(&self) -> (LeakConfig, ProbeConfig) {
         (
-            self.gc.leak.borrow().config().clone(),
-            self.gc.prober.borrow().config(),
+            self.leak.borrow().config().clone(),
+            self.prober.borrow().config(),
         )
     }
 
     /// Replaces the settings; the detector and the probe start afresh.
     pub fn set_config(&self, leak: LeakConfig, probe: ProbeConfig) {
-        *self.gc.leak.borrow_mut() = LeakDetector::new(leak);
-        *self.gc.prober.borrow_mut() = Prober::new(probe);
-    }
-
-    /// Fallback mode: a full GC observed from JS (perf_hooks and
-    /// `v8.getHeapStatistics()`) goes through the same maths and detector.
-    pub fn observe_external(&self, gc: &FullGc, emit_stats: bool) -> Option<Stats> {
-        if self.closed.get() {
-            return None;
-        }
-        self.gc.observe(gc, emit_stats)
+        *self.leak.borrow_mut() = LeakDetector::new(leak);
+        *self.prober.borrow_mut() = Prober::new(probe);
     }
 }

@@ -3,12 +3,12 @@
 //!
 //! The work is split three ways, each kept as cheap per object as it can be:
 //!
-//! * **JS** (`track-gc.js`) keeps the callbacks in an array indexed by a small
+//! * **JS** (`lib/track-gc.js`) keeps the callbacks in an array indexed by a small
 //!   integer id, with a free list and a generation per id. Ids are reused only
 //!   once their registration is over (delivered, or cancelled before its
 //!   finalizer ran), so a late finalizer never meets a newer registration,
 //!   and the generation turns stale cancel functions into no-ops.
-//! * **The raw Node-API glue** ([`crate::v8::node_api`]) attaches one
+//! * **The raw Node-API glue** ([`crate::ffi::track_gc`]) attaches one
 //!   `napi_add_finalizer` per target whose finalize data is the id itself,
 //!   and keeps the reference it returns in a vector indexed by id (8 bytes per
 //!   id, no allocation of ours per object). `cancel()` deletes that reference,
@@ -27,7 +27,7 @@
 //! `NAPI_VERSION_EXPERIMENTAL`, which makes Node run its finalizers inside the
 //! GC instead of queueing each one for a later loop turn: about 1.3x the cost
 //! of a `FinalizationRegistry` instead of about 2x. The price is a rule for the
-//! whole addon, stated at [`crate::v8::node_api::node_api_module_get_api_version_v1`]:
+//! whole addon, stated at [`crate::ffi::track_gc::node_api_module_get_api_version_v1`]:
 //! every finalizer (and every `Drop` run from one) makes only "basic"
 //! Node-API calls. `MEMWATCH_DEFERRED_FINALIZERS=1` at load time selects
 //! Node's default module version 8 instead: deferred finalizers, same
@@ -43,32 +43,12 @@
 //! registration still alive, so none of their references outlives the env.
 
 use std::cell::{Cell, RefCell};
-use std::ffi::OsStr;
 use std::rc::Rc;
 
 use napi::bindgen_prelude::{FnArgs, Function, JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, Result, UnknownRef};
 
-use crate::v8::node_api::{self, Collector, Refs, Wake};
-
-/// Set to `1` (or `true`/`yes`) when the addon loads: deferred finalizers.
-pub const DEFERRED_FINALIZERS_VAR: &str = "MEMWATCH_DEFERRED_FINALIZERS";
-
-/// The module version to declare to Node for the env being loaded.
-pub fn module_api_version() -> i32 {
-    if deferred_requested(std::env::var_os(DEFERRED_FINALIZERS_VAR).as_deref()) {
-        node_api::NAPI_DEFAULT_MODULE_VERSION
-    } else {
-        node_api::NAPI_VERSION_EXPERIMENTAL
-    }
-}
-
-fn deferred_requested(value: Option<&OsStr>) -> bool {
-    value
-        .and_then(OsStr::to_str)
-        .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
-        .unwrap_or(false)
-}
+use crate::ffi::track_gc::{self as node_api, Collector, Refs, Wake};
 
 /// The ids collected since the last delivery, and whether a wake-up for
 /// them is on its way.
@@ -248,78 +228,5 @@ pub fn setup<'env>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn first_id_of_a_batch_wakes_and_take_starts_a_new_batch() {
-        let b = Batch::default();
-        assert!(b.collected(7));
-        assert!(!b.collected(3));
-        assert!(!b.collected(9));
-        assert_eq!(b.pending(), 3);
-        assert_eq!(b.take(), vec![7, 3, 9]);
-        assert_eq!(b.pending(), 0);
-        assert!(b.take().is_empty());
-        assert!(b.collected(1), "a new batch wakes again");
-    }
-
-    #[test]
-    fn a_failed_wake_up_is_retried_by_the_next_collection() {
-        let b = Batch::default();
-        assert!(b.collected(1));
-        b.wake_failed();
-        assert!(b.collected(2));
-        assert!(!b.collected(3));
-        assert_eq!(b.take(), vec![1, 2, 3]);
-    }
-
-    #[test]
-    fn closing_drops_pending_ids_and_ignores_later_ones() {
-        let b = Batch::default();
-        assert!(b.collected(1));
-        b.close();
-        assert_eq!(b.pending(), 0);
-        assert!(!b.collected(2));
-        assert!(b.take().is_empty());
-    }
-
-    #[test]
-    fn collections_while_the_batch_is_delivered_start_the_next_batch() {
-        let b = Batch::default();
-        assert!(b.collected(1));
-        let due = b.take();
-        // a GC during delivery (callbacks allocate) collects more targets
-        assert!(b.collected(2));
-        assert_eq!(due, vec![1]);
-        assert_eq!(b.take(), vec![2]);
-    }
-
-    #[test]
-    fn tracker_counts_registrations_and_collections() {
-        let t = Tracker::default();
-        t.registered();
-        t.registered();
-        assert!(t.collected(0));
-        t.cancelled();
-        let c = t.counts();
-        assert_eq!(
-            (c.registered, c.collected, c.cancelled, c.pending),
-            (2, 1, 1, 1)
-        );
-        assert_eq!(c.live, 0, "no reference was stored");
-        assert_eq!(t.take_due(), vec![0]);
-        assert_eq!(t.counts().pending, 0);
-    }
-
-    #[test]
-    fn deferred_finalizers_are_opt_in() {
-        assert!(!deferred_requested(None));
-        for yes in ["1", "true", "TRUE", "yes", "Yes"] {
-            assert!(deferred_requested(Some(OsStr::new(yes))), "{yes}");
-        }
-        for no in ["", "0", "false", "no", "deferred", " 1"] {
-            assert!(!deferred_requested(Some(OsStr::new(no))), "{no:?}");
-        }
-    }
-}
+#[path = "track_tests.rs"]
+mod tests;

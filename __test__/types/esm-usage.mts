@@ -1,4 +1,17 @@
 import memwatch, { gc, HeapDiff } from 'memwatch-rs'
+import type { Stats, LeakInfo, HeapDiffResult, Config } from 'memwatch-rs'
+
+const seen: Stats[] = []
+memwatch.on('stats', (s: Stats) => seen.push(s))
+memwatch.on('leak', (l: LeakInfo) => l.end.getTime())
+const d: HeapDiffResult = new HeapDiff().end()
+const c: Config['rule'] = memwatch.configure().rule
+void [d, c]
+// @ts-expect-error a misspelt event name is not an event memwatch emits
+memwatch.once('leaks', () => {})
+// @ts-expect-error Stats has no field of that name
+const wrong: number = seen[0].current_bse
+void wrong
 
 memwatch.on('stats', (s) => s.estimated_base)
 const stats = gc()

@@ -1,6 +1,16 @@
 // Compiled with `tsc --noEmit` in CI: the public types must accept real usage
 // and reject misuse (the @ts-expect-error lines fail the build if they type-check).
 import memwatch = require('../..')
+import type { Stats, LeakInfo, HeapDiffResult } from '../..'
+
+const typed: (s: Stats, l: LeakInfo, d: HeapDiffResult) => number = (s, l, d) => s.current_base + l.growth + d.change.size_bytes
+void typed
+// @ts-expect-error a misspelt event name is not an event memwatch emits
+memwatch.on('stat', (s) => s)
+// @ts-expect-error a misspelt field of Stats
+memwatch.on('stats', (s) => s.current_bse)
+// @ts-expect-error leak info carries Dates, not numbers
+memwatch.on('leak', (info) => info.start.toFixed(0))
 
 memwatch.on('stats', (s) => {
   const base: number = s.current_base

@@ -1,37 +1,42 @@
-//! HeapDiff: snapshot source → compact records → diff/format.
+//! Heap questions answered from heap snapshots: HeapDiff today.
 //!
-//! - sources: [`v8_source`] (V8's heap profiler, in process) and
-//!   [`json_source`] (the JSON snapshot format, streamed from a file);
-//! - [`records`]: the compact per-node form both produce;
-//! - [`diff`]: merge-join by object id and memwatch's output.
-//!
-//! [`js`] is the N-API face used by `heap-diff.js`. Only it and
-//! [`v8_source`] touch N-API or V8; the rest is plain data, unit-tested.
+//! One pipeline: a snapshot source ([`v8_source`]: V8's heap profiler in
+//! process; [`json_source`]: the `.heapsnapshot` format, streamed) → compact
+//! per-node [`records`] → [`diff`] by object id → the result. [`session`]
+//! holds one HeapDiff between its two snapshots. Only [`v8_source`] reaches
+//! into V8 (through `crate::ffi`); the rest is plain data, unit-tested.
 
 pub mod diff;
-pub mod js;
 pub mod json_source;
 pub mod records;
+pub mod session;
 pub mod v8_source;
 
 use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
-use crate::v8::{self, HeapProfilerApi};
+use crate::env_flags;
+use crate::ffi::gc::Isolate;
+use crate::ffi::heap_profiler::HeapProfilerApi;
+use crate::ffi::layout_for;
+
+/// JS class name of the native HeapDiff object (excluded from diffs by name).
+pub const NATIVE_CLASS: &str = "NativeHeapDiff";
 
 /// Constructor names of the HeapDiff's own objects: never counted.
-pub const OWN_CLASSES: [&str; 2] = ["HeapDiff", js::NATIVE_CLASS];
+pub const OWN_CLASSES: [&str; 2] = ["HeapDiff", NATIVE_CLASS];
 
 /// Which snapshot source serves HeapDiffs in one isolate.
 #[derive(Clone)]
 pub enum Source {
     /// V8's heap profiler.
-    V8(HeapProfilerApi, v8::Isolate),
-    /// `v8.writeHeapSnapshot()` and the JSON reader; why V8's is unusable.
-    Json(String),
+    V8(HeapProfilerApi, Isolate),
+    /// `v8.writeHeapSnapshot()` and the JSON reader; why V8's is not used,
+    /// and whether that was asked for (`MEMWATCH_HEAPDIFF_SOURCE=json`).
+    Json { reason: String, requested: bool },
 }
 
-/// HeapDiff's per-isolate state (inside the isolate's `IsolateState`).
+/// HeapDiff's per-isolate state (inside the isolate's state).
 #[derive(Default)]
 pub struct PerIsolate {
     source: OnceCell<Source>,
@@ -51,29 +56,35 @@ impl PerIsolate {
     /// The source for this isolate, chosen once: V8's heap profiler when the
     /// V8 backend is on (`isolate`) and every profiler symbol resolves for
     /// this Node major, else the JSON snapshot.
-    pub fn source(&self, node_major: u32, isolate: Option<v8::Isolate>) -> Source {
+    pub fn source(&self, node_major: u32, isolate: Option<Isolate>) -> Source {
         self.source
             .get_or_init(|| {
-                let Some(isolate) = isolate else {
-                    return Source::Json("the V8 backend is not in use".into());
+                if env_flags::value(env_flags::HEAPDIFF_SOURCE).as_deref() == Some("json") {
+                    return Source::Json {
+                        reason: format!("{}=json", env_flags::HEAPDIFF_SOURCE),
+                        requested: true,
+                    };
+                }
+                let json = |reason: String| Source::Json {
+                    reason,
+                    requested: false,
                 };
-                let Some(layout) = v8::layout_for(node_major) else {
-                    return Source::Json(format!(
-                        "Node {node_major} is not in the verified V8 table"
-                    ));
+                let Some(isolate) = isolate else {
+                    return json("the V8 backend is not in use".into());
+                };
+                let Some(layout) = layout_for(node_major) else {
+                    return json(format!("Node {node_major} is not in the verified V8 table"));
                 };
                 match HeapProfilerApi::resolve(layout) {
                     Ok(api) => Source::V8(api, isolate),
-                    Err(missing) => {
-                        Source::Json(format!("this node binary does not export {missing}"))
-                    }
+                    Err(missing) => json(format!("this node binary does not export {missing}")),
                 }
             })
             .clone()
     }
 
     /// The tally of live native HeapDiffs, shared with each of them.
-    fn live(&self) -> Rc<Live> {
+    pub fn live(&self) -> Rc<Live> {
         Rc::clone(&self.live)
     }
 }

@@ -6,7 +6,8 @@ use napi::Env;
 
 use super::diff::DiffBuilder;
 use super::records::{is_unstable_id, kind, Groups, Record};
-use crate::v8::{HeapProfilerApi, Isolate, NameScope};
+use crate::ffi::gc::Isolate;
+use crate::ffi::heap_profiler::{HeapProfilerApi, NameScope};
 
 /// Names are read inside N-API handle scopes of this many nodes, so a
 /// million names never pile up as live handles.
@@ -46,7 +47,7 @@ pub fn capture(
     api: &HeapProfilerApi,
     isolate: Isolate,
     groups: &mut Groups,
-    sink: &mut impl Sink,
+    sink: &mut dyn Sink,
 ) -> Option<usize> {
     let snapshot = api.take_snapshot(isolate)?;
     let count = snapshot.node_count();

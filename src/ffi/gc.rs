@@ -1,141 +1,23 @@
-//! The only place that talks to V8's C++ API.
-//!
-//! Node exports V8's C++ API from its own binary. N-API has no GC callbacks,
-//! heap statistics or heap profiler, so this module resolves the few mangled
-//! symbols it needs with `dlsym` at runtime (no C++ compiler, no headers) and
-//! wraps each in a safe function. Itanium C++ ABI: a member function is a plain
-//! function whose first argument is `this`, enums are `int`.
-//!
-//! Rules: every `unsafe` block carries a `// SAFETY:` note; this module decides
-//! no policy; a missing symbol or an unverified Node major is reported as an
-//! error so the caller can fall back instead of crashing.
-//!
-//! [`node_api`] is the one part that is not about V8's C++ API: the raw
-//! Node-API calls of `trackGC`'s hot paths, kept here with the crate's other
-//! `unsafe` code.
+//! GC callbacks, heap statistics and forced GCs, from V8's C++ API.
 
-pub mod node_api;
-pub mod table;
-
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_int, c_void, CStr};
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::rc::Rc;
 
-pub use table::{layout_for, Layout, VERIFIED_MAJORS};
+use super::{resolve, Layout, Missing};
+use crate::gc::stats::HeapStatistics;
 
-use crate::stats::HeapStatistics;
+/// Every GC kind, as the `gc_type_filter` of V8's callback registration
+/// (Scavenge 1, MinorMarkSweep 2, MarkSweepCompact 4, IncrementalMarking 8,
+/// ProcessWeakCallbacks 16; identical in Node 18-26).
+const ALL_GC_TYPES: c_int = 31;
 
-/// GC type bits V8 passes to GC callbacks (identical in Node 18–26).
-pub mod gc_type {
-    /// Young-generation scavenge.
-    pub const SCAVENGE: u32 = 1;
-    /// Young-generation mark-sweep (minor mark-compact).
-    pub const MINOR_MARK_SWEEP: u32 = 2;
-    /// Full mark-sweep-compact.
-    pub const MARK_SWEEP_COMPACT: u32 = 4;
-    /// An incremental-marking step.
-    pub const INCREMENTAL_MARKING: u32 = 8;
-    /// Processing of weak callbacks after a GC.
-    pub const PROCESS_WEAK_CALLBACKS: u32 = 16;
-    /// Every kind.
-    pub const ALL: u32 = 31;
-}
+/// `MemoryPressureLevel::kModerate`.
+const MEMORY_PRESSURE_MODERATE: c_int = 1;
 
-/// GC callback flag bits (`v8::GCCallbackFlags`).
-pub mod gc_flags {
-    /// The GC was forced (by the embedder or an API call).
-    pub const FORCED: u32 = 1 << 2;
-    /// A memory-reducing GC that collects all available garbage.
-    pub const COLLECT_ALL_AVAILABLE_GARBAGE: u32 = 1 << 4;
-}
-
-/// A symbol that the running node binary does not export.
-#[derive(Debug, Clone)]
-pub struct Missing(pub String);
-
-impl std::fmt::Display for Missing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-#[cfg(unix)]
-extern "C" {
-    fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
-}
-
-#[cfg(target_os = "macos")]
-const RTLD_DEFAULT: *mut c_void = -2isize as *mut c_void;
-#[cfg(all(unix, not(target_os = "macos")))]
-const RTLD_DEFAULT: *mut c_void = std::ptr::null_mut();
-
-/// Looks a symbol up in the global scope of the process (the node binary).
-fn lookup(name: &CStr) -> Result<NonNull<c_void>, Missing> {
-    if hidden(name) {
-        return Err(Missing(name.to_string_lossy().into_owned()));
-    }
-    #[cfg(unix)]
-    {
-        // SAFETY: `dlsym` only reads the NUL-terminated `name`; RTLD_DEFAULT is
-        // the documented pseudo-handle for the global symbol scope.
-        let p = unsafe { dlsym(RTLD_DEFAULT, name.as_ptr()) };
-        NonNull::new(p).ok_or_else(|| Missing(name.to_string_lossy().into_owned()))
-    }
-    #[cfg(not(unix))]
-    {
-        Err(Missing(name.to_string_lossy().into_owned()))
-    }
-}
-
-/// Fault injection for tests: `MEMWATCH_HIDE_SYMBOLS` lists comma-separated
-/// substrings of mangled names to treat as missing, so the fallbacks a
-/// missing symbol switches to can be exercised on a complete node binary.
-fn hidden(name: &CStr) -> bool {
-    let Some(list) = std::env::var_os("MEMWATCH_HIDE_SYMBOLS") else {
-        return false;
-    };
-    let name = name.to_string_lossy();
-    list.to_string_lossy()
-        .split(',')
-        .any(|part| !part.is_empty() && name.contains(part))
-}
-
-/// Resolves `name` and reinterprets it as the function pointer type `F`.
-///
-/// # Safety
-/// `F` must be an `extern "C"` function pointer type whose signature matches
-/// the C++ declaration the mangled `name` encodes.
-unsafe fn resolve<F: Copy>(name: &CStr) -> Result<F, Missing> {
-    const { assert!(std::mem::size_of::<F>() == std::mem::size_of::<*mut c_void>()) };
-    let p = lookup(name)?;
-    // SAFETY: the caller guarantees `F` is a function pointer type matching the
-    // symbol's signature; function and data pointers have the same size here
-    // (asserted above).
-    Ok(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p.as_ptr()) })
-}
-
-/// Resolves a mangled name into the function-pointer type of the field or
-/// binding it initialises.
-macro_rules! symbol {
-    ($name:literal) => {{
-        let name: &CStr = match CStr::from_bytes_with_nul(concat!($name, "\0").as_bytes()) {
-            Ok(name) => name,
-            Err(_) => unreachable!(),
-        };
-        // SAFETY: every use initialises a field or binding whose declared type
-        // is the `extern "C"` function pointer matching the C++ declaration
-        // that `$name` mangles (documented at each type alias below).
-        unsafe { resolve(name) }?
-    }};
-}
-
-mod heap_profiler;
-
-pub use heap_profiler::{HeapProfilerApi, NameScope};
-
-type RawIsolate = *mut c_void;
+pub(crate) type RawIsolate = *mut c_void;
 // `void (*)(Isolate*, GCType, GCCallbackFlags, void*)`
 type GcCallback = unsafe extern "C" fn(RawIsolate, c_int, c_int, *mut c_void);
 // `void Isolate::Add/RemoveGC{Prologue,Epilogue}Callback(GCCallbackWithData, void*[, GCType])`
@@ -254,7 +136,9 @@ impl GcApi {
     pub fn memory_pressure_moderate(&self, isolate: Isolate) {
         // SAFETY: `isolate` is the live isolate of this thread; 1 is
         // `MemoryPressureLevel::kModerate`; called from a JS call, not a GC.
-        unsafe { (self.memory_pressure_notification)(isolate.ptr.as_ptr(), 1) }
+        unsafe {
+            (self.memory_pressure_notification)(isolate.ptr.as_ptr(), MEMORY_PRESSURE_MODERATE)
+        }
     }
 
     /// Registers `observer` for every GC prologue and epilogue of `isolate`.
@@ -270,7 +154,7 @@ impl GcApi {
                 isolate.ptr.as_ptr(),
                 on_gc_prologue::<T>,
                 data,
-                gc_type::ALL as c_int,
+                ALL_GC_TYPES,
             );
         }
         // SAFETY: as above.
@@ -279,7 +163,7 @@ impl GcApi {
                 isolate.ptr.as_ptr(),
                 on_gc_epilogue::<T>,
                 data,
-                gc_type::ALL as c_int,
+                ALL_GC_TYPES,
             );
         }
         GcHooks {
@@ -297,14 +181,14 @@ struct HeapStatisticsBuf([u64; 32]);
 /// A V8 isolate pointer, usable only on the thread that got it.
 #[derive(Clone, Copy)]
 pub struct Isolate {
-    ptr: NonNull<c_void>,
+    pub(super) ptr: NonNull<c_void>,
     _not_send: PhantomData<*mut ()>,
 }
 
 /// What the GC callbacks report to. Runs inside a GC: must not touch the JS
 /// heap, call into JS or N-API, or block.
 pub trait GcObserver: 'static {
-    /// A GC of kind `gc_type` (one of [`gc_type`]) starts.
+    /// A GC of kind `gc_type` (V8's `GCType` bit) starts.
     fn gc_prologue(&self, gc_type: u32, flags: u32);
     /// A GC of kind `gc_type` ends.
     fn gc_epilogue(&self, gc_type: u32, flags: u32);
@@ -361,20 +245,5 @@ impl<T: GcObserver> Drop for GcHooks<T> {
         // SAFETY: both callbacks are gone, so nothing else uses the pointer;
         // this reclaims the strong count leaked in `add_gc_hooks`.
         drop(unsafe { Rc::from_raw(self.data) });
-    }
-}
-
-// glibc's `int malloc_trim(size_t pad)`
-type MallocTrimFn = unsafe extern "C" fn(usize) -> c_int;
-
-/// Returns free heap memory to the OS if the C library can (glibc's
-/// `malloc_trim`, looked up at runtime); false when it is not available.
-pub fn malloc_trim() -> bool {
-    // SAFETY: `malloc_trim` has this signature in glibc; other C libraries
-    // do not export it and the lookup fails.
-    match unsafe { resolve::<MallocTrimFn>(c"malloc_trim") } {
-        // SAFETY: `malloc_trim` only walks the allocator's own free lists.
-        Ok(trim) => unsafe { trim(0) != 0 },
-        Err(_) => false,
     }
 }

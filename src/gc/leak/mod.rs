@@ -91,7 +91,10 @@ fn check_range(key: &'static str, v: f64, lo: f64, hi: f64) -> Result<(), (&'sta
     } else {
         Err((
             key,
-            format!("{key} must be a number from {lo} to {hi}, got {v}"),
+            format!(
+                "{key} must be a number from {lo} to {hi}, got {}",
+                crate::text::js_number(v)
+            ),
         ))
     }
 }
@@ -153,7 +156,8 @@ impl LeakConfig {
                 "windowMs",
                 format!(
                     "windowMs ({}) must be at least minDurationMs ({})",
-                    self.window_ms, self.min_duration_ms
+                    crate::text::js_number(self.window_ms),
+                    crate::text::js_number(self.min_duration_ms)
                 ),
             ));
         }

@@ -35,7 +35,7 @@ impl ProbeConfig {
                 "probeMinIntervalMs",
                 format!(
                     "probeMinIntervalMs must be a number from 100 to 3600000, got {}",
-                    self.min_interval_ms
+                    crate::text::js_number(self.min_interval_ms)
                 ),
             ));
         }
@@ -44,7 +44,8 @@ impl ProbeConfig {
                 "probeMaxIntervalMs",
                 format!(
                     "probeMaxIntervalMs must be a number from probeMinIntervalMs ({}) to 86400000, got {}",
-                    self.min_interval_ms, self.max_interval_ms
+                    crate::text::js_number(self.min_interval_ms),
+                    crate::text::js_number(self.max_interval_ms)
                 ),
             ));
         }

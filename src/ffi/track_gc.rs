@@ -5,7 +5,7 @@
 //! `napi_callback` that attaches one `napi_add_finalizer` per target, one
 //! that removes it again (`cancel`), the finalizer itself, and the
 //! threadsafe-function callback that hands a batch of collected ids to JS.
-//! Like the rest of [`crate::v8`], this module decides no policy: it reports
+//! Like the rest of [`crate::ffi`], this module decides no policy: it reports
 //! to a [`Collector`] (implemented in safe code by `crate::track`) and does
 //! what that says.
 //!
@@ -96,7 +96,11 @@ pub const NAPI_DEFAULT_MODULE_VERSION: i32 = 8;
 /// than `NAPI_VERSION_EXPERIMENTAL`: Node 20 crashes on 10.
 #[no_mangle]
 pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
-    crate::track::module_api_version()
+    if crate::env_flags::flag(crate::env_flags::DEFERRED_FINALIZERS) {
+        NAPI_DEFAULT_MODULE_VERSION
+    } else {
+        NAPI_VERSION_EXPERIMENTAL
+    }
 }
 
 /// What the raw glue reports to. Implemented in safe code.

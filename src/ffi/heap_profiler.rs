@@ -18,7 +18,8 @@ use std::ptr::NonNull;
 
 use napi::sys;
 
-use super::{resolve, Isolate, Layout, Missing, RawIsolate};
+use super::gc::{Isolate, RawIsolate};
+use super::{resolve, Layout, Missing};
 
 type RawProfiler = *mut c_void;
 type RawSnapshot = *const c_void;

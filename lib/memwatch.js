@@ -1,0 +1,132 @@
+'use strict'
+
+// The public object: an EventEmitter instance (drop-in for memwatch,
+// memwatch-next and @airbnb/node-memwatch) that the native side emits into.
+// The native side does the work and the argument checks; this file keeps
+// the listener interest in sync and emits the typed events it is handed.
+
+const { EventEmitter } = require('node:events')
+const native = require('./native.js')
+const { createFallback } = require('./fallback.js')
+
+class MemWatch extends EventEmitter {}
+
+// Every way a listener can be added or removed ends in one of these; after
+// each we tell the native side whether `stats`/`leak` have listeners, so GCs
+// cost only counter bumps when nobody listens. The interest is always the
+// module's own: these methods are reachable on other objects too (another
+// `new memwatch.constructor()`, `memwatch.on.call(other, …)`), whose
+// listeners must not switch the module's events on or off.
+for (const method of [
+  'on',
+  'addListener',
+  'prependListener',
+  'once',
+  'prependOnceListener',
+  'off',
+  'removeListener',
+  'removeAllListeners',
+]) {
+  const base = EventEmitter.prototype[method]
+  Object.defineProperty(MemWatch.prototype, method, {
+    value: function (...args) {
+      const out = base.apply(this, args)
+      syncInterest()
+      return out
+    },
+    writable: true,
+    configurable: true,
+  })
+}
+
+const memwatch = new MemWatch()
+let interest = { stats: false, leak: false }
+
+// While a `leak` listener is attached, check twice a second whether the
+// detector is due a sample (the native probe policy decides; see README).
+const PROBE_CHECK_MS = 500
+let probeTimer = null
+
+function syncInterest() {
+  const next = { stats: memwatch.listenerCount('stats') > 0, leak: memwatch.listenerCount('leak') > 0 }
+  if (next.stats === interest.stats && next.leak === interest.leak) return
+  interest = next
+  native.setInterest(next.stats, next.leak)
+  if (fallback) fallback.listen(next.stats || next.leak)
+  if (next.leak && !probeTimer) {
+    probeTimer = setInterval(fallback ? fallback.probe : () => native.probeIfDue(), PROBE_CHECK_MS)
+    probeTimer.unref()
+  } else if (!next.leak && probeTimer) {
+    clearInterval(probeTimer)
+    probeTimer = null
+  }
+}
+
+// Depth of `stats` listeners running; a `gc()` from inside one does not queue
+// another `stats` event (that would loop forever).
+let inStatsListener = 0
+
+function emitSafely(name, payload) {
+  try {
+    if (name === 'stats') inStatsListener++
+    memwatch.emit(name, payload)
+  } catch (err) {
+    // As with any EventEmitter emitting from the event loop: the error is
+    // uncaught. Deferring the throw lets the rest of the batch be delivered.
+    process.nextTick(() => {
+      throw err
+    })
+  } finally {
+    if (name === 'stats') inStatsListener--
+  }
+}
+
+/** Called by the native side on the event loop with the events due. */
+function onEvents(events) {
+  for (const event of events) {
+    if (event.kind === 'stats') emitSafely('stats', event.stats)
+    else if (event.kind === 'leak') emitSafely('leak', event.leak)
+  }
+}
+
+const info = native.attach(onEvents)
+for (const warning of info.warnings) process.emitWarning(warning, { code: 'MEMWATCH_FALLBACK' })
+const fallback = info.backend === 'fallback' ? createFallback(native) : null
+
+// gc() and configure() are methods (not plain functions) so that `new
+// memwatch.gc()` throws "is not a constructor" instead of returning stats.
+const api = {
+  /**
+   * Runs a full, compacting GC now, without `--expose-gc`. Returns that GC's
+   * stats and causes exactly one `stats` event on the next loop turn (none when
+   * called from inside a `stats` listener).
+   */
+  gc() {
+    if (arguments.length > 0) {
+      throw new TypeError(`memwatch.gc() takes no arguments (got ${arguments.length})`)
+    }
+    const emit = inStatsListener === 0
+    return fallback ? fallback.gc(emit) : native.gc(emit)
+  },
+
+  /**
+   * Reads or changes the leak detector's settings (see README for each
+   * option's default and range). Returns the settings in force. Changing them
+   * restarts the detector.
+   */
+  configure(options) {
+    if (arguments.length > 1) {
+      throw new TypeError(`memwatch.configure(options) takes one argument (got ${arguments.length})`)
+    }
+    return native.configure(options)
+  },
+}
+
+memwatch.gc = api.gc
+memwatch.configure = api.configure
+memwatch.HeapDiff = require('./heap-diff.js')(native, info, { own: fallback ? fallback.own : undefined })
+Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
+Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })
+memwatch.trackGC = require('./track-gc.js')(native)
+
+module.exports = memwatch

@@ -1,0 +1,169 @@
+//! HeapDiff's native class, wrapped by `lib/heap-diff.js`.
+//!
+//! The JS `HeapDiff` creates this object first and only then captures
+//! "before", and captures return nothing until the diff is complete, so no
+//! JS value made by the HeapDiff is born between the two snapshots.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use napi::bindgen_prelude::ObjectFinalize;
+use napi::{Env, Result};
+use napi_derive::napi;
+
+use super::{state, throw, Throw};
+use crate::heap_diff::session::{Captured, Session};
+use crate::heap_diff::{v8_source, Source};
+use crate::isolate::IsolateState;
+use crate::payload::{HeapDiffLive, HeapDiffResult, JsonFiles};
+
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+fn source(state: &IsolateState) -> Source {
+    state.heap_diff.source(state.node_major, state.v8_isolate())
+}
+
+/// The native half of a HeapDiff: holds the "before" records between the
+/// two captures. Its memory is reported to V8 as external memory, and freed
+/// when the diff ends or the object is garbage-collected.
+#[napi(custom_finalize)]
+pub struct NativeHeapDiff {
+    session: Session,
+    /// Bytes reported to V8 as external memory.
+    external: i64,
+}
+
+#[napi]
+impl NativeHeapDiff {
+    /// Native HeapDiffs alive in this thread (for tests).
+    #[napi]
+    pub fn live(env: Env) -> Result<HeapDiffLive> {
+        let live = state(&env)?.heap_diff.live();
+        Ok(HeapDiffLive {
+            count: live.count.get(),
+            bytes: live.bytes.get() as f64,
+        })
+    }
+
+    /// Takes one V8 heap snapshot and deletes it unread, with its GCs
+    /// suppressed; returns its node count (the floor of an in-process diff,
+    /// for the benchmark).
+    #[napi]
+    pub fn snapshot_floor(env: Env) -> Result<u32> {
+        let state = state(&env)?;
+        match source(&state) {
+            Source::V8(api, isolate) => state
+                .suppressed(|| v8_source::bare_snapshot(&api, isolate))
+                .map(|n| n as u32)
+                .ok_or_else(|| throw(&env, Throw::Plain, "V8 returned no heap snapshot")),
+            Source::Json { reason, .. } => Err(throw(
+                &env,
+                Throw::Plain,
+                &format!("no V8 heap profiler: {reason}"),
+            )),
+        }
+    }
+
+    /// Takes no snapshot: `captureV8()` / `captureJson()` do.
+    #[napi(constructor)]
+    pub fn new(env: Env) -> Result<Self> {
+        Ok(NativeHeapDiff {
+            session: Session::new(state(&env)?.heap_diff.live()),
+            external: 0,
+        })
+    }
+
+    /// Takes the next snapshot in process through V8's heap profiler: the
+    /// first call records "before" and returns null, the second returns the
+    /// diff.
+    #[napi]
+    pub fn capture_v8(&mut self, env: Env) -> Result<Option<HeapDiffResult>> {
+        self.session
+            .check_open()
+            .map_err(|m| throw(&env, Throw::Plain, &m))?;
+        let state = state(&env)?;
+        let Source::V8(api, isolate) = source(&state) else {
+            return Err(throw(
+                &env,
+                Throw::Plain,
+                "V8's heap profiler is not available in this thread",
+            ));
+        };
+        let captured = self.session.capture_v8(now_ms(), |groups, sink| {
+            state.suppressed(|| v8_source::capture(&env, &api, isolate, groups, sink))
+        });
+        self.finish(&env, captured)
+    }
+
+    /// The two snapshot file names for `base` (flat strings made natively);
+    /// the HeapDiff deletes what is left of them when it is dropped.
+    #[napi]
+    pub fn json_files(&mut self, base: String) -> JsonFiles {
+        let [before, after] = self.session.json_files(&base);
+        JsonFiles { before, after }
+    }
+
+    /// Call right before `v8.writeHeapSnapshot()`: notes the time and stops
+    /// the snapshot's GCs from being reported until `captureJson()` or
+    /// `abortJson()`.
+    #[napi]
+    pub fn begin_json(&mut self, env: Env) -> Result<()> {
+        self.session
+            .begin_json(now_ms())
+            .map_err(|m| throw(&env, Throw::Plain, &m))?;
+        state(&env)?.set_suppressed(true);
+        Ok(())
+    }
+
+    /// Reads the snapshot `v8.writeHeapSnapshot()` wrote at `path` (and
+    /// deletes the file): the first call records "before" and returns null,
+    /// the second returns the diff.
+    #[napi]
+    pub fn capture_json(&mut self, env: Env, path: String) -> Result<Option<HeapDiffResult>> {
+        state(&env)?.set_suppressed(false);
+        let captured = self.session.capture_json(&path, now_ms());
+        self.finish(&env, captured)
+    }
+
+    /// Ends a `beginJson()` whose snapshot was not written; deletes `path`
+    /// if it exists.
+    #[napi]
+    pub fn abort_json(&mut self, env: Env, path: String) -> Result<()> {
+        state(&env)?.set_suppressed(false);
+        self.session.abort_json(&path);
+        Ok(())
+    }
+}
+
+impl NativeHeapDiff {
+    /// Reports the session's memory to V8 and shapes the result.
+    fn finish(
+        &mut self,
+        env: &Env,
+        captured: std::result::Result<Captured, String>,
+    ) -> Result<Option<HeapDiffResult>> {
+        let held = self.session.held_bytes();
+        let change = held - self.external;
+        if change != 0 && env.adjust_external_memory(change).is_ok() {
+            self.external = held;
+        }
+        match captured {
+            Ok(Captured::Before) => Ok(None),
+            Ok(Captured::Diff(d)) => Ok(Some(HeapDiffResult::from(d))),
+            Err(message) => Err(throw(env, Throw::Plain, &message)),
+        }
+    }
+}
+
+impl ObjectFinalize for NativeHeapDiff {
+    fn finalize(self, env: Env) -> Result<()> {
+        if self.external != 0 {
+            let _ = env.adjust_external_memory(-self.external);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,166 @@
+use super::*;
+
+const META: &str = r#"{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"]},"node_count":5,"edge_count":2,"trace_function_count":0}"#;
+
+fn snapshot(meta: &str, nodes: &str, strings: &str) -> String {
+    format!(
+        "{{\"snapshot\":{meta},\n\"nodes\":[{nodes}],\n\"edges\":[1,1,7\n,1,2,14],\n\"trace_function_infos\":[],\n\"trace_tree\":[[1,[2,[]]]],\n\"samples\":[],\n\"locations\":[],\n\"strings\":[{strings}]}}"
+    )
+}
+
+fn read(text: &str) -> (Vec<(u32, String, u64)>, Groups) {
+    let mut g = Groups::new(&[]);
+    let recs = read_records(text.as_bytes(), &mut g).unwrap();
+    let out = recs
+        .iter()
+        .map(|r| (r.id, g.name(r.group).to_owned(), r.size))
+        .collect();
+    (out, g)
+}
+
+#[test]
+fn reads_nodes_by_meta_and_resolves_only_object_names() {
+    let text = snapshot(
+        META,
+        "9,0,1,0,2,0,0,\n3,1,3,24,0,0,0,\n3,2,5,32,0,0,0,\n2,3,7,16,0,0,0,\n8,4,9,100,0,0,0,\n3,1,11,24,0,0,0",
+        r#""","Foo","caf\u00e9 \ud83d\ude00 \"q\"","a string","Node / X""#,
+    );
+    let (recs, _) = read(&text);
+    assert_eq!(
+        recs,
+        [
+            (1, "Synthetic".to_owned(), 0),
+            (3, "Foo".to_owned(), 24),
+            (5, "café 😀 \"q\"".to_owned(), 32),
+            (7, "String".to_owned(), 16),
+            (9, "Native".to_owned(), 100),
+            (11, "Foo".to_owned(), 24),
+        ]
+    );
+}
+
+#[test]
+fn nodes_without_stable_ids_are_keyed_by_name() {
+    let text = snapshot(
+        META,
+        "8,0,2,10,0,0,0, 8,1,4,10,0,0,0, 8,0,6,10,0,0,0, 8,0,7,10,0,0,0, 9,2,8,0,0,0,0",
+        r#""Node / A","Node / B","C++ roots""#,
+    );
+    let mut g = Groups::new(&[]);
+    let recs = read_records(text.as_bytes(), &mut g).unwrap();
+    let native = g.for_kind(kind::NATIVE);
+    let a = g.intern_keyed(native, b"Node / A");
+    let b = g.intern_keyed(native, b"Node / B");
+    let groups: Vec<u32> = recs.iter().map(|r| r.group).collect();
+    // id 7 is stable: plain "Native"; the even ids are keyed by name.
+    assert_eq!(&groups[..4], [a, b, a, native]);
+    assert!(g.is_keyed(groups[4]));
+    assert_eq!(g.name(groups[4]), "Synthetic");
+}
+
+#[test]
+fn field_order_and_count_come_from_meta() {
+    // An older layout: no detachedness, fields in another order.
+    let meta = r#"{"meta":{"node_fields":["id","self_size","type","name","edge_count"],"node_types":["number","number",["hidden","array","string","object"],"string","number"]},"node_count":2}"#;
+    let text = snapshot(meta, "5,40,3,0,0, 7,8,1,1,0", r#""Bar","(elements)""#);
+    let (recs, _) = read(&text);
+    assert_eq!(
+        recs,
+        [(5, "Bar".to_owned(), 40), (7, "Array".to_owned(), 8)]
+    );
+}
+
+#[test]
+fn unknown_kinds_are_named_not_dropped() {
+    let meta = r#"{"meta":{"node_fields":["type","name","id","self_size"],"node_types":[["hidden","object","wasm struct"],"string","number","number"]}}"#;
+    let text = snapshot(meta, "2,0,1,8,1,0,3,8,7,0,5,8", r#""Baz""#);
+    let (recs, _) = read(&text);
+    assert_eq!(recs[0].1, "Type wasm struct");
+    assert_eq!(recs[1].1, "Baz");
+    assert_eq!(recs[2].1, "Type 7");
+}
+
+#[test]
+fn empty_object_names_are_anonymous_and_strings_may_be_unescaped_utf8() {
+    let text = snapshot(META, "3,0,1,8,0,0,0,3,1,3,8,0,0,0", "\"\",\"Grüße\"");
+    let (recs, _) = read(&text);
+    assert_eq!(recs[0].1, super::super::records::ANONYMOUS);
+    assert_eq!(recs[1].1, "Grüße");
+}
+
+#[test]
+fn works_across_buffer_boundaries() {
+    // More than one scanner buffer of nodes and strings.
+    let n = 60_000u32;
+    let mut nodes = String::new();
+    let mut strings = String::from("\"Obj\"");
+    for i in 0..n {
+        if i > 0 {
+            nodes.push(',');
+        }
+        let name = if i % 2 == 0 { 0 } else { i };
+        nodes.push_str(&format!("3,{name},{},{},0,0,0", 2 * i + 1, i % 100));
+    }
+    for i in 1..n {
+        strings.push_str(&format!(",\"s{i} \\\\ {}\"", "x".repeat(20)));
+    }
+    let text = snapshot(META, &nodes, &strings);
+    assert!(text.len() > 2 * BUF);
+    let (recs, g) = read(&text);
+    assert_eq!(recs.len(), n as usize);
+    assert_eq!(recs[0].1, "Obj");
+    assert_eq!(recs[59_999].1, format!("s59999 \\ {}", "x".repeat(20)));
+    assert_eq!(recs[59_999].0, 2 * 59_999 + 1);
+    // Every odd node has its own name; even ones share "Obj".
+    assert!(g.len() > 30_000);
+}
+
+#[test]
+fn deeply_nested_unknown_sections_do_not_recurse() {
+    let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    let text = format!(
+        "{{\"snapshot\":{META},\"nodes\":[3,0,1,8,0,0,0],\"trace_tree\":{deep},\"strings\":[\"A\"]}}"
+    );
+    let (recs, _) = read(&text);
+    assert_eq!(recs, [(1, "A".to_owned(), 8)]);
+}
+
+#[test]
+fn skipped_sections_may_hold_brackets_and_quotes_in_strings() {
+    let odd = r#"{"a":"]}\"[","b":[1,"[",{"c":"}"},-2.5e3,true,null],"d":"\\"}"#;
+    serde_json::from_str::<serde_json::Value>(odd).expect("valid JSON");
+    let text = format!(
+        "{{\"x\":{odd},\"snapshot\":{META},\"y\":\"]\",\"nodes\":[3,0,1,8,0,0,0],\"z\":{odd},\"strings\":[\"A\"]}}"
+    );
+    let (recs, _) = read(&text);
+    assert_eq!(recs, [(1, "A".to_owned(), 8)]);
+}
+
+#[test]
+fn rejects_malformed_input_with_an_error() {
+    let mut g = Groups::new(&[]);
+    for bad in [
+        "",
+        "{}",
+        "[1,2]",
+        "{\"nodes\":[1,2,3,4]}",
+        &format!("{{\"snapshot\":{META},\"nodes\":[3,0,1]}}"),
+        &format!("{{\"snapshot\":{META},\"nodes\":[3,0,1,8,0,0,0]}}"),
+        &format!("{{\"snapshot\":{META},\"nodes\":[3,0,1,-8,0,0,0],\"strings\":[\"A\"]}}"),
+        &format!("{{\"snapshot\":{META},\"nodes\":[3,0,1,8,0,0,0],\"strings\":[\"A"),
+        r#"{"snapshot":{"meta":{"node_fields":["type","id"]}},"nodes":[]}"#,
+    ] {
+        assert!(
+            read_records(bad.as_bytes(), &mut g).is_err(),
+            "accepted {bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_snapshot_without_object_nodes_needs_no_strings() {
+    let text = format!("{{\"snapshot\":{META},\"nodes\":[9,0,1,0,0,0,0]}}");
+    let mut g = Groups::new(&[]);
+    let recs = read_records(text.as_bytes(), &mut g).unwrap();
+    assert_eq!(recs.len(), 1);
+}
