@@ -26,7 +26,7 @@
 //
 // Usage: node scripts/platform-symbols.js [--majors 20,22,24,26]
 //          [--platforms linux-x64,...] [--cache DIR] [--candidates]
-//          [--write-msvc] [--src DIR]
+//          [--write-msvc] [--src DIR] [--jobs 3]
 // Majors outside VERIFIED_MAJORS are reported for information and never fail
 // the check. Exit status: 0 when everything is exported, 1 when something the
 // addon resolves is missing (or the source is not understood), 2 on bad usage
@@ -35,7 +35,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { spawnSync } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 
 const ROOT = path.resolve(__dirname, '..')
 const MSVC_FILE = path.join(__dirname, 'platform-symbols.msvc.json')
@@ -618,8 +618,9 @@ function readExports(file, format) {
     }
     if (!names.length) {
       throw new UsageError(
-        `${tool('llvm-objdump')} read no exports from ${file}; an LLVM older than the binary's ` +
-          'LC_DYLD_EXPORTS_TRIE (LLVM 14 is) cannot read it: install a newer one (apt-get install -y llvm-19) or set LLVM_BIN'
+        `${tool('llvm-objdump')} read no exports from ${file}: this LLVM cannot read the ` +
+          'LC_DYLD_EXPORTS_TRIE of newer macOS binaries (LLVM 14 cannot, LLVM 19 can); ' +
+          'install a newer one (apt-get install -y llvm-19) or set LLVM_BIN'
       )
     }
     return { names: new Set(names), needed: [] }
@@ -672,10 +673,10 @@ function cacheRoot() {
 /**
  * The binary of `platform`'s package for `major`, installed into
  * `<cache>/<pkg>@<major>` unless already there. linux-x64 also reuses CI's
- * `<root>/node-<major>` installs. Returns { bin, version, downloaded } or
+ * `<root>/node-<major>` installs. Resolves to { bin, version, downloaded } or
  * { error }.
  */
-function ensureBinary(platform, major, cache) {
+async function ensureBinary(platform, major, cache) {
   const { pkg, bin } = PLATFORMS[platform]
   const dirs = [path.join(cache, `${pkg}@${major}`)]
   if (platform === 'linux-x64') dirs.push(path.join(cacheRoot(), `node-${major}`))
@@ -687,18 +688,37 @@ function ensureBinary(platform, major, cache) {
   fs.mkdirSync(dir, { recursive: true })
   // --force: the packages declare their os/cpu, which is not this machine's.
   // --ignore-scripts: only the files are wanted.
-  const r = spawnSync(
-    'npm',
-    ['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--ignore-scripts', '--force', '--loglevel=error', `${pkg}@${major}`],
-    { encoding: 'utf8' }
-  )
+  const args = ['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--ignore-scripts', '--force', '--loglevel=error', `${pkg}@${major}`]
+  const r = await new Promise((resolve) => {
+    const child = spawn('npm', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+    child.on('error', (error) => resolve({ status: null, stderr: String(error) }))
+    child.on('close', (status) => resolve({ status, stderr }))
+  })
   const file = path.join(dir, 'node_modules', pkg, bin)
   if (r.status !== 0 || !fs.existsSync(file)) {
-    const why = /ETARGET|No matching version/.test(r.stderr || '') ? `npm has no ${pkg}@${major}` : (r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')
+    const why = /ETARGET|No matching version/.test(r.stderr)
+      ? `npm has no ${pkg}@${major}`
+      : r.stderr.trim().split('\n').slice(-3).join(' | ')
     fs.rmSync(dir, { recursive: true, force: true })
     return { error: why }
   }
   return { bin: file, version: versionOf(dir, pkg), downloaded: true }
+}
+
+/** ensureBinary for every (platform, major), `jobs` npm installs at a time. */
+async function ensureBinaries(pairs, cache, jobs) {
+  const out = new Map()
+  let next = 0
+  const worker = async () => {
+    while (next < pairs.length) {
+      const [platform, major] = pairs[next++]
+      out.set(`${platform}@${major}`, await ensureBinary(platform, major, cache))
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker))
+  return out
 }
 
 function versionOf(dir, pkg) {
@@ -713,7 +733,15 @@ function versionOf(dir, pkg) {
 // ---------------------------------------------------------------- main --
 
 function parseArgs(argv) {
-  const opts = { majors: null, platforms: Object.keys(PLATFORMS), cache: null, src: path.join(ROOT, 'src'), candidates: false, writeMsvc: false }
+  const opts = {
+    majors: null,
+    platforms: Object.keys(PLATFORMS),
+    cache: null,
+    src: path.join(ROOT, 'src'),
+    jobs: 3,
+    candidates: false,
+    writeMsvc: false,
+  }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const val = () => {
@@ -733,6 +761,10 @@ function parseArgs(argv) {
       }
     } else if (a === '--cache' || a.startsWith('--cache=')) opts.cache = path.resolve(val())
     else if (a === '--src' || a.startsWith('--src=')) opts.src = path.resolve(val())
+    else if (a === '--jobs' || a.startsWith('--jobs=')) {
+      opts.jobs = Number(val())
+      if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw new UsageError('--jobs needs a positive integer')
+    }
     else if (a === '--candidates') opts.candidates = true
     else if (a === '--write-msvc') opts.writeMsvc = true
     else if (a === '--help' || a === '-h') {
@@ -748,7 +780,7 @@ function loadMsvc() {
   return JSON.parse(fs.readFileSync(MSVC_FILE, 'utf8')).names || {}
 }
 
-function main() {
+async function main() {
   const t0 = Date.now()
   const opts = parseArgs(process.argv.slice(2))
   const scan = scanSources(readSources(opts.src))
@@ -784,11 +816,16 @@ function main() {
   const results = [] // { platform, major, version, rows, error }
   const candidateRows = [] // { platform, major, version, qualified, name, sig }
   const suggestions = new Map() // itanium -> Map(major -> msvc)
+  const binaries = await ensureBinaries(
+    opts.platforms.flatMap((p) => majors.map((m) => [p, m])),
+    cache,
+    opts.jobs
+  )
   for (const platform of opts.platforms) {
     const { format } = PLATFORMS[platform]
     for (const major of majors) {
       const verified = scan.verifiedMajors.includes(major)
-      const got = ensureBinary(platform, major, cache)
+      const got = binaries.get(`${platform}@${major}`)
       if (got.error) {
         results.push({ platform, major, error: got.error, verified })
         if (verified) problems.push(`${platform} Node ${major}: cannot be checked: ${got.error}`)
@@ -992,15 +1029,21 @@ module.exports = {
 }
 
 if (require.main === module) {
-  try {
-    process.exitCode = main()
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`platform-symbols: ${e.message}`)
-      process.exitCode = 2
-    } else if (e instanceof SourceError) {
-      console.error(`platform-symbols: the symbol list cannot be read from src/**/*.rs: ${e.message}`)
-      process.exitCode = 1
-    } else throw e
-  }
+  main().then(
+    (code) => {
+      process.exitCode = code
+    },
+    (e) => {
+      if (e instanceof UsageError) {
+        console.error(`platform-symbols: ${e.message}`)
+        process.exitCode = 2
+      } else if (e instanceof SourceError) {
+        console.error(`platform-symbols: the symbol list cannot be read from src/**/*.rs: ${e.message}`)
+        process.exitCode = 1
+      } else {
+        console.error(e)
+        process.exitCode = 1
+      }
+    }
+  )
 }
