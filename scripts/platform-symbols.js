@@ -274,6 +274,7 @@ function scanSources(files) {
   const consts = new Map() // const name -> { value, where, cfgs }
   const rows = [] // { major, refs: Set<ident>, literals: [name], where }
   let verifiedMajors = null
+  let tableFile = null
   const codes = []
   for (const file of files) {
     const { code: raw, strings } = lexRust(file.text)
@@ -296,6 +297,7 @@ function scanSources(files) {
     if (vm) {
       if (verifiedMajors) throw new SourceError(`VERIFIED_MAJORS is defined twice (${file.path})`)
       verifiedMajors = vm[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number)
+      tableFile = file.path
     }
     // rows of the per-major table: `{ major: N, field: value, ... }`
     const rowRe = /\{([^{}]*?\bmajor\s*:\s*(\d+)\s*,[^{}]*)\}/g
@@ -306,7 +308,7 @@ function scanSources(files) {
       const literals = strings
         .filter((s) => s.offset > r.index && s.offset < r.index + r[0].length && MANGLED.test(s.value))
         .map((s) => s.value)
-      rows.push({ major: Number(r[2]), refs, literals, where: `${file.path}:${lineOf(r.index) + 1}` })
+      rows.push({ major: Number(r[2]), refs, literals, file: file.path, where: `${file.path}:${lineOf(r.index) + 1}` })
     }
     for (const s of strings) {
       if (code[s.offset] !== raw[s.offset]) continue // inside a test module
@@ -340,7 +342,10 @@ function scanSources(files) {
     }
   }
   if (!verifiedMajors) throw new SourceError('VERIFIED_MAJORS ([u32; N] = [...]) not found in src/**/*.rs')
-  if (!rows.length) throw new SourceError('no per-major table rows (`{ major: N, ... }`) found in src/**/*.rs')
+  // the per-major table lives beside VERIFIED_MAJORS; `{ major: N, .. }`
+  // literals elsewhere (a version struct, say) are not its rows
+  for (let k = rows.length - 1; k >= 0; k--) if (rows[k].file !== tableFile) rows.splice(k, 1)
+  if (!rows.length) throw new SourceError(`no per-major table rows (\`{ major: N, ... }\`) found beside VERIFIED_MAJORS in ${tableFile}`)
   const rowMajors = rows.map((r) => r.major).sort((a, b) => a - b)
   const verified = [...verifiedMajors].sort((a, b) => a - b)
   if (rowMajors.join() !== verified.join()) {
