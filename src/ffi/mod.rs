@@ -19,7 +19,7 @@
 
 #![allow(unsafe_code)]
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_int, c_void, CStr};
 use std::ptr::NonNull;
 
 pub use table::{layout_for, Layout, VERIFIED_MAJORS};
@@ -36,7 +36,7 @@ impl std::fmt::Display for Missing {
 
 #[cfg(unix)]
 extern "C" {
-    fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    fn dlsym(handle: *mut c_void, symbol: *const std::ffi::c_char) -> *mut c_void;
 }
 
 #[cfg(target_os = "macos")]
