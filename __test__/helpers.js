@@ -9,6 +9,21 @@ const path = require('node:path')
 const ROOT = path.resolve(__dirname, '..')
 
 /**
+ * `npm test` runs each feature once on the running Node; `npm run
+ * test:full` (MEMWATCH_TEST_FULL=1) adds the slow and repeated cases: the
+ * other snapshot source and backend inside a test, the long churns.
+ */
+const FULL = /^(1|true|yes)$/i.test(process.env.MEMWATCH_TEST_FULL || '')
+
+/** Test options for a case that only `npm run test:full` runs. */
+const fullOnly = { skip: !FULL && 'runs in npm run test:full' }
+
+/** All of `variants` in test:full, only the first (the running configuration) otherwise. */
+function variants(all) {
+  return FULL ? all : all.slice(0, 1)
+}
+
+/**
  * Runs `code` in a fresh node (the same binary as the test runner) with
  * `require('memwatch-rs')` resolving to this package. Returns
  * { status, signal, stdout, stderr }.
@@ -29,7 +44,7 @@ async function turns(n = 2) {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
 }
 
-module.exports = { ROOT, runChild, turns }
+module.exports = { ROOT, FULL, fullOnly, variants, runChild, turns }
 
 /**
  * Runs a leak scenario from __test__/scenarios with memwatch-rs attached

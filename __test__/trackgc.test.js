@@ -12,7 +12,7 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const memwatch = require('..')
 const native = require('../binding.js')
-const { ROOT, runChild } = require('./helpers')
+const { ROOT, FULL, runChild } = require('./helpers')
 
 const DEFERRED = /^(1|true|yes)$/i.test(process.env.MEMWATCH_DEFERRED_FINALIZERS || '')
 const CASES = path.join(__dirname, 'fixtures', 'trackgc-cases.js')
@@ -543,7 +543,7 @@ test('finalizers of the addon\'s own classes are legal inside the GC [both modes
   assert.equal(after, 0, 'native HeapDiffs were not finalized')
 })
 
-test('the [both modes] cases pass with deferred finalizers', { skip: DEFERRED && 'already running with deferred finalizers' }, () => {
+test('the [both modes] cases pass with deferred finalizers', { skip: (DEFERRED && 'already running with deferred finalizers') || (!FULL && 'runs in npm run test:full') }, () => {
   // Without NODE_TEST_CONTEXT the child reports TAP instead of talking to
   // this test runner.
   const env = { ...process.env, MEMWATCH_DEFERRED_FINALIZERS: '1' }
