@@ -15,6 +15,13 @@ const ROOT = path.resolve(__dirname, '..')
  */
 const FULL = /^(1|true|yes)$/i.test(process.env.MEMWATCH_TEST_FULL || '')
 
+/**
+ * Every `leak` reason the detector prints, trend and classic rule: the e2e
+ * tests check real reports against it and docs.test.js checks the examples
+ * in the docs against it.
+ */
+const LEAK_REASON = /^heap growth over \d+ (consecutive )?GCs \(\d+(\.\d)?s\) - \d+\.\d\d mb(\/hr| at once)$/
+
 /** Test options for a case that only `npm run test:full` runs. */
 const fullOnly = { skip: !FULL && 'runs in npm run test:full' }
 
@@ -44,7 +51,7 @@ async function turns(n = 2) {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
 }
 
-module.exports = { ROOT, FULL, fullOnly, variants, runChild, turns }
+module.exports = { ROOT, FULL, LEAK_REASON, fullOnly, variants, runChild, turns }
 
 /**
  * Runs a leak scenario from __test__/scenarios with memwatch-rs attached

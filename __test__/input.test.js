@@ -293,3 +293,22 @@ test("another MemWatch instance's listeners never switch the module's events off
     memwatch.off('stats', fn)
   }
 })
+
+test('error messages stay short whatever the size of the bad value', () => {
+  const huge = 'x'.repeat(1 << 20)
+  for (const [call, name] of [
+    [() => memwatch.configure({ rule: huge }), 'RangeError'],
+    [() => memwatch.configure({ [huge]: 1 }), 'TypeError'],
+    [() => memwatch.configure({ [Symbol(huge)]: 1 }), 'TypeError'],
+    [() => memwatch.configure({ minGcs: huge }), 'TypeError'],
+    [() => memwatch.trackGC(huge, noop), 'TypeError'],
+    [() => memwatch.trackGC({}, huge), 'TypeError'],
+  ]) {
+    assert.throws(call, (e) => {
+      assert.equal(e.name, name)
+      assert.ok(e.message.length < 400, `${e.message.length} characters: ${e.message.slice(0, 120)}…`)
+      assert.match(e.message, /xxxx…/, 'the value is shown, cut')
+      return true
+    })
+  }
+})

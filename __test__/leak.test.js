@@ -6,9 +6,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const memwatch = require('..')
-const { runScenario } = require('./helpers')
-
-const REASON = /^heap growth over \d+ (consecutive )?GCs \(\d+(\.\d)?s\) - \d+\.\d\d mb(\/hr| at once)$/
+const { runScenario, LEAK_REASON: REASON } = require('./helpers')
 
 function leaks(run) {
   return run.events.filter((e) => e.type === 'leak')

@@ -231,7 +231,7 @@ pub struct LeakInfo {
     pub end: DateTime<Utc>,
     /// Bytes the base grew from `start` to `end` (never negative).
     pub growth: f64,
-    /// e.g. `heap growth over 7 GCs (13s) - 1806.04 mb/hr`.
+    /// e.g. `heap growth over 6 GCs (13s) - 24578.61 mb/hr` (from `npm run demo`).
     pub reason: String,
 }
 
