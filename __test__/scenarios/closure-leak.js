@@ -1,0 +1,32 @@
+'use strict'
+// The classic closure leak (Meteor's `replaceThing`): every INTERVAL_MS (100)
+// a new `theThing` gets a STR_BYTES (1000) string and a method; `unused`
+// refers to the previous `theThing`, and since both closures share one
+// context, each `theThing` keeps the previous one alive: an ever-growing
+// chain (~34 MB/h at the defaults) on a ~3 MB heap with little other work.
+// usage: node closure-leak.js [seconds=300]
+const DURATION_S = Number(process.argv[2] || 300)
+const INTERVAL_MS = Number(process.env.INTERVAL_MS || 100)
+const STR_BYTES = Number(process.env.STR_BYTES || 1000)
+
+let theThing = null
+let calls = 0
+function replaceThing() {
+  const originalThing = theThing
+  const unused = function () {
+    if (originalThing) console.log('hi')
+  }
+  theThing = {
+    longStr: new Array(STR_BYTES + 1).join(String.fromCharCode(97 + (calls++ % 26))),
+    someMethod: function () {
+      console.log('someMessage')
+    },
+  }
+  return unused
+}
+
+const timer = setInterval(replaceThing, INTERVAL_MS)
+setTimeout(() => {
+  clearInterval(timer)
+  console.error(`closure-leak: ${calls} replacements`)
+}, DURATION_S * 1000)
