@@ -1,13 +1,16 @@
 'use strict'
 // The classic closure leak (Meteor's `replaceThing`): every INTERVAL_MS (100)
-// a new `theThing` gets a STR_BYTES (1000) string and a method; `unused`
+// a new `theThing` gets a STR_BYTES (800) string and a method; `unused`
 // refers to the previous `theThing`, and since both closures share one
 // context, each `theThing` keeps the previous one alive: an ever-growing
-// chain (~34 MB/h at the defaults) on a ~3 MB heap with little other work.
+// chain on a ~3 MB heap with little other work. Measured (Node 20, gc() before
+// and after 20,000 calls): 964 bytes retained per call, ~34 MB/h at 10 calls/s.
+// The string is made from a Buffer so that it is flat and unique: V8 keeps
+// `new Array(n).join(c)` in far fewer than n bytes.
 // usage: node closure-leak.js [seconds=300]
 const DURATION_S = Number(process.argv[2] || 300)
 const INTERVAL_MS = Number(process.env.INTERVAL_MS || 100)
-const STR_BYTES = Number(process.env.STR_BYTES || 1000)
+const STR_BYTES = Number(process.env.STR_BYTES || 800)
 
 let theThing = null
 let calls = 0
@@ -17,7 +20,7 @@ function replaceThing() {
     if (originalThing) console.log('hi')
   }
   theThing = {
-    longStr: new Array(STR_BYTES + 1).join(String.fromCharCode(97 + (calls++ % 26))),
+    longStr: Buffer.alloc(STR_BYTES, 97 + (calls++ % 26)).toString('latin1'),
     someMethod: function () {
       console.log('someMessage')
     },
