@@ -113,7 +113,8 @@ impl GcSide {
             self.leak
                 .try_borrow_mut()
                 .ok()?
-                .observe(gc.ts_ms, gc.heap.used_heap_size)
+                .observe(gc.ts_ms, gc.heap.used_heap_size, gc.heap.heap_size_limit)
+                .report()
         } else {
             None
         };
@@ -328,7 +329,8 @@ impl IsolateState {
         else {
             return false;
         };
-        let due = self.gc.prober.borrow_mut().due(now_ms(), used);
+        let state = self.gc.leak.borrow().status().state;
+        let due = self.gc.prober.borrow_mut().due(now_ms(), used, state);
         if due {
             if let Some((api, isolate)) = v8 {
                 api.memory_pressure_moderate(isolate);

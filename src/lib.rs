@@ -254,54 +254,70 @@ pub fn observe_full_gc(env: Env, gc: payload::ExternalGc, emit: bool) -> Result<
     Ok(state(&env)?.observe_external(&gc.into(), emit))
 }
 
-/// Leak detector and probe settings (`memwatch.configure()`).
+/// Leak detector and probe settings (`memwatch.configure()`). Ranges and
+/// meanings: [`leak::LeakConfig`] and [`probe::ProbeConfig`].
 #[napi(object)]
 pub struct Config {
-    /// `'trend'` (default) or `'classic'` (memwatch's rule, fixed).
+    /// `'rate'` (default) or `'classic'` (memwatch's rule, fixed).
     pub rule: String,
-    /// Trend: the heap floor must have been rising at least this long, ms. Default 12000; 0 to 86400000.
-    pub min_duration_ms: f64,
-    /// Trend: at least this many full GCs after the one growth started from. Default 2; 2 to 1000.
-    pub min_gcs: u32,
-    /// Trend: the floor must have risen by at least this many bytes. Default 4194304.
+    /// Lower bound of the floor's growth rate must reach this, bytes/hour. Default 1048576.
+    pub min_rate_bytes_per_hour: f64,
+    /// ...and this percent of the starting floor per hour. Default 1; 0 to 10000.
+    pub min_rate_percent: f64,
+    /// One-sided confidence of the rate bounds. Default 0.95; 0.5 to 0.9999.
+    pub confidence: f64,
+    /// Rise at the lower-bound rate, in units of the bases' scatter. Default 2.5; 0 to 1000.
+    pub min_signal_to_noise: f64,
+    /// Minimum rise at the lower-bound rate, bytes. Default 1048576.
     pub min_growth_bytes: f64,
-    /// Trend: and by at least this percent of where it started. Default 50; 0 to 10000.
-    pub min_growth_percent: f64,
-    /// Trend: how far (fraction of the growth) the floor may stray from a straight line. Default 0.15; 0 to 1.
-    pub max_deviation: f64,
-    /// Trend: the largest recent fall may be at most this fraction of the growth. Default 0.15; 0 to 1.
-    pub max_dip: f64,
-    /// Trend: full GCs older than this are forgotten, ms. Default 1800000; 1000 to 604800000, at least `minDurationMs`.
+    /// Growth must be sustained this long, ms. Default 120000; 0 to 86400000.
+    pub grace_ms: f64,
+    /// Skip the grace period when the heap limit is this close at the rate's lower bound, ms. Default 900000; 0 to 86400000.
+    pub limit_horizon_ms: f64,
+    /// Shortest growth period ever reported, ms. Default 15000; 0 to 86400000.
+    pub min_duration_ms: f64,
+    /// GCs older than this are forgotten, ms. Default 21600000; 60000 to 604800000.
     pub window_ms: f64,
+    /// First repeat of a continuing leak, ms (then doubling). Default 120000; 1000 to 86400000.
+    pub repeat_ms: f64,
+    /// Longest interval between repeats, ms. Default 3600000; `repeatMs` to 604800000.
+    pub repeat_max_ms: f64,
     /// Classic: report after this many consecutive growing full GCs. Default 5; 1 to 1000.
     pub classic_streak: u32,
     /// Ask V8 for early full GCs while a `leak` listener is attached. Default true.
     pub probe: bool,
     /// Shortest time from a full GC to a probe, ms. Default 2000; 100 to 3600000.
     pub probe_min_interval_ms: f64,
-    /// Longest probe back-off while the base stays flat, ms. Default 60000; `probeMinIntervalMs` to 86400000.
+    /// Longest probe back-off while the heap is flat, ms. Default 300000; `probeMinIntervalMs` to 86400000.
     pub probe_max_interval_ms: f64,
+    /// At least one full GC this often while growth is suspected, ms. Default 10000.
+    pub probe_suspect_interval_ms: f64,
 }
 
 impl Config {
     fn from_parts(leak: &leak::LeakConfig, probe: &probe::ProbeConfig) -> Config {
         Config {
             rule: match leak.rule {
-                leak::LeakRule::Trend => "trend",
+                leak::LeakRule::Rate => "rate",
                 leak::LeakRule::Classic => "classic",
             }
             .into(),
-            min_duration_ms: leak.min_duration_ms,
-            min_gcs: leak.min_gcs,
+            min_rate_bytes_per_hour: leak.min_rate_bytes_per_hour,
+            min_rate_percent: leak.min_rate_percent,
+            confidence: leak.confidence,
+            min_signal_to_noise: leak.min_signal_to_noise,
             min_growth_bytes: leak.min_growth_bytes as f64,
-            min_growth_percent: leak.min_growth_percent,
-            max_deviation: leak.max_deviation,
-            max_dip: leak.max_dip,
+            grace_ms: leak.grace_ms,
+            limit_horizon_ms: leak.limit_horizon_ms,
+            min_duration_ms: leak.min_duration_ms,
             window_ms: leak.window_ms,
+            repeat_ms: leak.repeat_ms,
+            repeat_max_ms: leak.repeat_max_ms,
             classic_streak: leak.classic_streak,
             probe: probe.enabled,
             probe_min_interval_ms: probe.min_interval_ms,
             probe_max_interval_ms: probe.max_interval_ms,
+            probe_suspect_interval_ms: probe.suspect_interval_ms,
         }
     }
 
@@ -310,13 +326,14 @@ impl Config {
         &self,
     ) -> std::result::Result<(leak::LeakConfig, probe::ProbeConfig), (String, String)> {
         let rule = match self.rule.as_str() {
-            "trend" => leak::LeakRule::Trend,
+            "rate" => leak::LeakRule::Rate,
             "classic" => leak::LeakRule::Classic,
             other => {
+                let shown: String = other.chars().take(40).collect();
                 return Err((
                     "rule".into(),
-                    format!("rule must be 'trend' or 'classic', got '{other}'"),
-                ))
+                    format!("rule must be 'rate' or 'classic', got '{shown}'"),
+                ));
             }
         };
         if !(self.min_growth_bytes.is_finite() && self.min_growth_bytes >= 0.0) {
@@ -324,25 +341,30 @@ impl Config {
                 "minGrowthBytes".into(),
                 format!(
                     "minGrowthBytes must be a number of bytes >= 0, got {}",
-                    self.min_growth_bytes
+                    leak::format_num(self.min_growth_bytes)
                 ),
             ));
         }
         let leak = leak::LeakConfig {
             rule,
-            min_duration_ms: self.min_duration_ms,
-            min_gcs: self.min_gcs,
+            min_rate_bytes_per_hour: self.min_rate_bytes_per_hour,
+            min_rate_percent: self.min_rate_percent,
+            confidence: self.confidence,
+            min_signal_to_noise: self.min_signal_to_noise,
             min_growth_bytes: self.min_growth_bytes as u64,
-            min_growth_percent: self.min_growth_percent,
-            max_deviation: self.max_deviation,
-            max_dip: self.max_dip,
+            grace_ms: self.grace_ms,
+            limit_horizon_ms: self.limit_horizon_ms,
+            min_duration_ms: self.min_duration_ms,
             window_ms: self.window_ms,
+            repeat_ms: self.repeat_ms,
+            repeat_max_ms: self.repeat_max_ms,
             classic_streak: self.classic_streak,
         };
         let probe = probe::ProbeConfig {
             enabled: self.probe,
             min_interval_ms: self.probe_min_interval_ms,
             max_interval_ms: self.probe_max_interval_ms,
+            suspect_interval_ms: self.probe_suspect_interval_ms,
             ..Default::default()
         };
         leak.validate().map_err(|(k, m)| (k.to_string(), m))?;
