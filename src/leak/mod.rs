@@ -344,8 +344,8 @@ pub struct LeakStatus {
     /// while leaking, the start of the rise while suspected.
     pub since_ms: Option<f64>,
     /// Estimated growth rate of the floor, bytes per hour: over the growth
-    /// period while suspected or leaking, over the whole remembered window
-    /// otherwise. `None` until two GCs.
+    /// period while suspected or leaking (when it still holds), over the
+    /// whole remembered window otherwise. `None` until two GCs.
     pub rate: Option<f64>,
     /// The rate's confidence interval (low, high), bytes per hour, when the
     /// points reach the confidence (at least 4 at 0.95).
@@ -785,10 +785,18 @@ impl LeakDetector {
             Phase::Leaking(s) => (LeakState::Leaking, Some(s.start.t), s.reports),
         };
         // The estimate: over the growth period when there is one, otherwise
-        // over the longest span.
+        // over the whole window (from the oldest retained GC, floor or not).
+        let whole = |this: &mut Self| match spans.first() {
+            Some(s) if s.start == 0 => Some(*s),
+            _ if this.samples.len() >= 2 => this.span(0, 0.0),
+            _ => None,
+        };
         let span = match state {
-            LeakState::Flat => spans.first().copied(),
-            _ => rule.or(suspect).or_else(|| spans.first().copied()),
+            LeakState::Flat => whole(self),
+            _ => match rule.or(suspect) {
+                Some(s) => Some(s),
+                None => whole(self),
+            },
         };
         let mut status = LeakStatus {
             state,

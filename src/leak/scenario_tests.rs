@@ -383,12 +383,25 @@ fn false_alarms_over_200_seeds() {
 /// The smallest leak the default rule reports on a given heap within the
 /// window, and how long it takes: for each heap, rates from 0.25%/h of
 /// the heap up, the first report over 5 seeds (scatter ~0.3% of the heap,
-/// the prober attached).
+/// the prober attached). HEAPS, PCTS, MIN_RATE_PCT, MIN_RATE (bytes/h) and
+/// MIN_GROWTH (bytes) override the heaps, the rates and the settings.
 #[test]
 #[ignore]
 fn detection_limits() {
-    for heap in [200.0, 1024.0, 2048.0] {
-        for pct in [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0] {
+    let list = |k: &str, d: &[f64]| -> Vec<f64> {
+        std::env::var(k)
+            .map(|v| v.split(',').filter_map(|x| x.parse().ok()).collect())
+            .unwrap_or_else(|_| d.to_vec())
+    };
+    let d = LeakConfig::default();
+    let cfg = LeakConfig {
+        min_rate_percent: list("MIN_RATE_PCT", &[d.min_rate_percent])[0],
+        min_rate_bytes_per_hour: list("MIN_RATE", &[d.min_rate_bytes_per_hour])[0],
+        min_growth_bytes: list("MIN_GROWTH", &[d.min_growth_bytes as f64])[0] as u64,
+        ..d
+    };
+    for heap in list("HEAPS", &[200.0, 1024.0, 2048.0]) {
+        for pct in list("PCTS", &[0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0]) {
             let mb_h = heap * pct / 100.0;
             let svc = Service {
                 noise: heap * 0.003 * MB,
@@ -397,7 +410,17 @@ fn detection_limits() {
                 mark_ms: 1000.0,
                 ..Service::new(move |t| heap * MB + mb_h * MB * t / 3600.0)
             };
-            let rs = runs(&svc, 6.0 * 3600.0, 1..=5);
+            let rs: Vec<Run> = (1..=5)
+                .map(|seed| {
+                    run(
+                        &svc,
+                        6.0 * 3600.0,
+                        cfg.clone(),
+                        ProbeConfig::default(),
+                        seed,
+                    )
+                })
+                .collect();
             let times: Vec<String> = rs
                 .iter()
                 .map(|r| {

@@ -318,14 +318,10 @@ fn recorded_fast_leaks_are_reported_near_the_heap_limit() {
         let v = load(text);
         runs += 1;
         let r = replay(LeakConfig::default(), &v);
-        let Some((t, first)) = r.reports.first() else {
-            // 3 GCs spanning less than minDurationMs in all.
-            assert!(
-                v.last().unwrap().0 - v[0].0 < 15_000.0,
-                "{name}: never reported"
-            );
-            continue;
-        };
+        let (t, first) = r
+            .reports
+            .first()
+            .unwrap_or_else(|| panic!("{name}: never reported"));
         reported += 1;
         assert_sane(first);
         assert_eq!(
@@ -353,8 +349,7 @@ fn recorded_fast_leaks_are_reported_near_the_heap_limit() {
             in_30s += 1;
         }
     }
-    assert_eq!(runs, 40);
-    assert!(reported >= 39, "{reported} reported");
+    assert_eq!((runs, reported), (40, 40));
     // Measured: 30 of 40 within 30 s of process start; the others have no
     // full GC between 15 s and 30 s after their first (see
     // min_duration_tradeoff). With the prober, growth this fast is sampled
@@ -872,6 +867,9 @@ fn status_tracks_the_current_estimate() {
     assert_eq!(s.since_ms, None);
     assert_eq!(s.gcs, seq.len() as u64);
     assert_eq!(s.limit_in_ms.is_some(), s.rate.unwrap() > 0.0);
+    // A new lowest GC does not take the estimate away.
+    let _ = d.observe(EPOCH + 1_805_000.0, 99 * MB, GB4);
+    assert!(d.status().rate.is_some() && d.status().rate_interval.is_some());
     // Then a 600 MB/h leak: suspected (since its start), then leaking.
     let t0 = 1_810_000.0;
     let mut saw = vec![];
@@ -1546,5 +1544,32 @@ fn debug_recorded() {
     }
     for l in d.explain() {
         println!("   {l}");
+    }
+}
+
+/// Summary of the earlier recordings under the default rule, for
+/// docs/leak-detector.md (--release --ignored --nocapture).
+#[test]
+#[ignore]
+fn summarize_recordings() {
+    for k in ["fast-leak", "slow-leak", "no-leak"] {
+        let (mut n, mut rep, mut rep30, mut susp, mut susp60) = (0, 0, 0, 0, 0);
+        let mut firsts = vec![];
+        for (_, text) in FIXTURES.iter().filter(|(name, _)| kind(name) == k) {
+            let r = replay(LeakConfig::default(), &load(text));
+            n += 1;
+            if let Some(t) = r.first_report_s() {
+                rep += 1;
+                rep30 += usize::from(t <= 30.0);
+                firsts.push(t);
+            }
+            if let Some(&t) = r.suspected.first() {
+                susp += 1;
+                susp60 += usize::from(t <= 60.0);
+            }
+        }
+        firsts.sort_by(f64::total_cmp);
+        let med = firsts.get(firsts.len() / 2).copied().unwrap_or(f64::NAN);
+        println!("{k}: {n} runs, {rep} reported ({rep30} within 30 s, median {med:.1} s), {susp} suspected ({susp60} within 60 s)");
     }
 }
