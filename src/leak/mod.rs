@@ -7,23 +7,25 @@
 //!
 //! The default rule ([`LeakRule::Rate`]) watches the heap's *floor*: for
 //! each GC, the lowest base seen from that GC on. Garbage that happens to be
-//! alive at a GC lifts single bases; retained memory lifts the floor. The
-//! floor's slope is estimated by Theil–Sen regression with Sen's exact
-//! rank-based confidence interval, over spans that end at the newest GC and
-//! start where the floor began to rise. A leak is reported when, on such a
-//! span:
+//! alive at a GC lifts single bases; retained memory lifts the floor. Over
+//! spans that end at the newest GC and start on the floor (where a rise
+//! began), the growth rate is estimated by Theil–Sen regression of the bases
+//! (not of the floor, whose values depend on each other) with Sen's exact
+//! rank-based confidence interval. A leak is reported when, on such a span:
 //!
 //! - the lower confidence bound of the rate is at least `minRateBytesPerHour`
 //!   and at least `minRatePercent` of the starting floor per hour;
 //! - the rise at that lower-bound rate over the span is at least
-//!   `minSignalToNoise` times the bases' own scatter, and at least
-//!   `minGrowthBytes`;
-//! - the growth is steady: the span starts on the line (no step just after
-//!   its start) and the floor kept rising over its last third;
-//! - and it has lasted `graceMs` (warm-up is not a leak), unless at the lower
-//!   bound of the rate the heap limit is less than `limitHorizonMs` away (then
-//!   `minDurationMs` is enough, provided the growth exceeds every fall the
-//!   heap showed recently: cycling memory is not a leak).
+//!   `minSignalToNoise` times the scatter (how far bases sit above the
+//!   floor), and at least `minGrowthBytes`;
+//! - the growth is steady: the span starts on the fitted line (no step just
+//!   after its start), the floor rose by a third and two thirds of the way,
+//!   and kept rising over the last third;
+//! - and it has lasted `graceMs` with at least 10 GCs (warm-up is not a
+//!   leak), unless at the weaker (suspicion) bound of the rate the heap limit
+//!   is less than `limitHorizonMs` away: then `minDurationMs` is enough,
+//!   provided the growth exceeds every fall the heap showed among the
+//!   remembered GCs (cycling memory is not a leak).
 //!
 //! A leak stays reported while it continues: further reports come at growing
 //! intervals (`repeatMs`, doubling up to `repeatMaxMs`), always measured from
@@ -350,8 +352,13 @@ pub struct LeakStatus {
     /// The rate's confidence interval (low, high), bytes per hour, when the
     /// points reach the confidence (at least 4 at 0.95).
     pub rate_interval: Option<(f64, f64)>,
-    /// The floor now: the fitted line's value at the newest GC, bytes.
+    /// The floor now: the lower of the newest two bases (one GC caught with
+    /// a batch job's garbage does not lift it), bytes.
     pub floor: u64,
+    /// Where the bases' fitted trend is at the newest GC, bytes: the
+    /// retained heap plus the garbage typically alive at a full GC. The
+    /// time to the heap limit is projected from it.
+    pub level: u64,
     /// The heap size limit at the newest GC, bytes (0: unknown).
     pub heap_limit: u64,
     /// Projected time until the heap limit at `rate`, ms.
@@ -805,7 +812,11 @@ impl LeakDetector {
             samples: self.samples.len() as u32,
             gcs: self.gcs,
             reports,
-            floor: self.samples.last().map_or(0, |s| s.base),
+            floor: self.samples[self.samples.len().saturating_sub(2)..]
+                .iter()
+                .map(|s| s.base)
+                .min()
+                .unwrap_or(0),
             ..LeakStatus::default()
         };
         if let Some(s) = span {
@@ -814,7 +825,7 @@ impl LeakDetector {
             if s.fit.low.is_finite() && s.fit.high.is_finite() {
                 status.rate_interval = Some((s.fit.low * HOUR_MS, s.fit.high * HOUR_MS));
             }
-            status.floor = level.min(u64::MAX as f64) as u64;
+            status.level = level.min(u64::MAX as f64) as u64;
             status.limit_in_ms = time_to_limit(level, s.fit.slope, self.limit);
         }
         self.status = status;
@@ -843,10 +854,10 @@ impl LeakDetector {
             .max()
             .unwrap_or(0) as f64;
         // Candidate starts: GCs on the floor (the base before a rise), their
-        // lengths spaced geometrically from
-        // the shortest to the longest (always kept), longest first.
-        // Suspicion (which only steers sampling) looks at spans from a
-        // quarter of minDurationMs; the rule needs minDurationMs.
+        // lengths spaced geometrically from the shortest to the longest
+        // (always kept), longest first. Suspicion (which only steers
+        // sampling) looks at spans from a quarter of minDurationMs; the rule
+        // needs minDurationMs.
         let min_dur = (self.cfg.min_duration_ms / 4.0).max(1.0);
         let on_floor = |i: usize| v[i].base == self.floor[i] && end.t - v[i].t >= min_dur;
         let Some(oldest) = (0..k).find(|&i| on_floor(i)) else {

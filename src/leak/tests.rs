@@ -571,7 +571,7 @@ fn reports_a_steady_leak_with_honest_figures() {
     assert_eq!(r.heap_limit, GB4);
     // Time to the limit at the estimated rate, from the fitted floor now.
     let eta = r.limit_in_ms.unwrap();
-    let expected = (GB4 as f64 - d.status().floor as f64) / r.rate * HOUR;
+    let expected = (GB4 as f64 - d.status().level as f64) / r.rate * HOUR;
     assert!((eta - expected).abs() < 0.01 * expected, "{eta} {expected}");
     assert_eq!(r.gcs as f64, dur / 10_000.0);
     assert!(r.samples as usize >= MIN_POINTS && r.samples as usize <= 32);
@@ -852,7 +852,7 @@ fn status_tracks_the_current_estimate() {
         (s.state, s.rate, s.gcs, s.samples),
         (LeakState::Flat, None, 1, 1)
     );
-    assert_eq!((s.floor, s.heap_limit), (100 * MB, GB4));
+    assert_eq!((s.floor, s.level, s.heap_limit), (100 * MB, 0, GB4));
     // Flat for 30 min with 1 MB of scatter: rate near 0, interval around 0.
     let seq = series(1_800_000.0, 10_000.0, MBF, 12, |_| 100.0 * MBF);
     for &(t, b) in &seq[1..] {
@@ -863,7 +863,11 @@ fn status_tracks_the_current_estimate() {
     let (lo, hi) = s.rate_interval.unwrap();
     assert!(lo <= 0.0 && hi >= 0.0, "{s:?}");
     assert!(s.rate.unwrap().abs() < 2.0 * MBF, "{s:?}");
-    assert!((s.floor as f64 / MBF - 100.5).abs() < 1.0, "{s:?}");
+    // The fitted level sits at the typical base; the floor at the lower of
+    // the newest two.
+    assert!((s.level as f64 / MBF - 100.5).abs() < 0.5, "{s:?}");
+    let newest: Vec<u64> = seq[seq.len() - 2..].iter().map(|g| g.1).collect();
+    assert_eq!(s.floor, newest[0].min(newest[1]));
     assert_eq!(s.since_ms, None);
     assert_eq!(s.gcs, seq.len() as u64);
     assert_eq!(s.limit_in_ms.is_some(), s.rate.unwrap() > 0.0);
@@ -899,7 +903,7 @@ fn status_tracks_the_current_estimate() {
     let (lo, hi) = s.rate_interval.unwrap();
     assert!(lo <= 600.0 * MBF && hi >= 600.0 * MBF, "{s:?}");
     let eta = s.limit_in_ms.unwrap();
-    assert!((eta - (GB4 as f64 - s.floor as f64) / s.rate.unwrap() * HOUR).abs() < 1.0);
+    assert!((eta - (GB4 as f64 - s.level as f64) / s.rate.unwrap() * HOUR).abs() < 1.0);
 }
 
 #[test]
