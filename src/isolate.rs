@@ -329,7 +329,12 @@ impl IsolateState {
         else {
             return false;
         };
-        let state = self.gc.leak.borrow().status().state;
+        let state = self
+            .gc
+            .leak
+            .try_borrow()
+            .map(|l| l.status().state)
+            .unwrap_or_default();
         let due = self.gc.prober.borrow_mut().due(now_ms(), used, state);
         if due {
             if let Some((api, isolate)) = v8 {
