@@ -144,12 +144,26 @@ pub fn format_classic_reason(gcs: u32, duration_ms: f64, growth: u64) -> String 
     )
 }
 
-/// A number for a validation message: plain when short, otherwise in
-/// exponent form, so a message never carries 300 digits.
+/// A number for a validation message, as JS's `String(x)` prints it
+/// (`Infinity`, `NaN`, `1e+300`, `0.1`, integers without a fraction): at
+/// most ~25 characters, never 300 digits.
 pub fn num(v: f64) -> String {
-    if v == 0.0 || (v.is_finite() && v.abs() >= 1e-6 && v.abs() < 1e15) {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    if (1e-6..1e21).contains(&v.abs()) {
         format!("{v}")
     } else {
-        format!("{v:e}")
+        let s = format!("{v:e}");
+        match s.split_once('e') {
+            Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
+            _ => s,
+        }
     }
 }

@@ -1425,6 +1425,24 @@ fn times_to_the_limit_read_roughly() {
 }
 
 #[test]
+fn message_numbers_print_like_js() {
+    for (x, js) in [
+        (0.0, "0"),
+        (-0.0, "0"),
+        (1.5, "1.5"),
+        (86_400_000.0, "86400000"),
+        (9_007_199_254_740_991.0, "9007199254740991"),
+        (1e300, "1e+300"),
+        (1.5e-7, "1.5e-7"),
+        (f64::INFINITY, "Infinity"),
+        (f64::NEG_INFINITY, "-Infinity"),
+        (f64::NAN, "NaN"),
+    ] {
+        assert_eq!(format_num(x), js);
+    }
+}
+
+#[test]
 fn reason_reads_like_the_issue_example() {
     assert_eq!(
         format_reason(14, 552_000.0, 118.2 * MBF, Some(17.0 * HOUR)),
