@@ -6,6 +6,7 @@ export declare const trackGC: typeof memwatch.trackGC
 export declare const gc: typeof memwatch.gc
 export declare const configure: typeof memwatch.configure
 export declare const HeapDiff: typeof memwatch.HeapDiff
+export declare const leakStatus: typeof memwatch.leakStatus
 export type {
   Backend,
   CancelTrackGC,
@@ -18,6 +19,8 @@ export type {
   HeapDiffSnapshot,
   HeapDiffSource,
   LeakInfo,
+  LeakStatus,
+  LeakVerdict,
   MemWatch,
   Rule,
   Stats,

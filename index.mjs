@@ -6,3 +6,4 @@ export const trackGC = memwatch.trackGC
 export const gc = memwatch.gc
 export const configure = memwatch.configure
 export const HeapDiff = memwatch.HeapDiff
+export const leakStatus = memwatch.leakStatus

@@ -23,10 +23,10 @@ use napi::{Env, Status};
 
 use crate::ffi::gc::{GcApi, GcHooks, GcObserver, Isolate};
 use crate::gc::kind::{GcFlags, GcKind};
-use crate::gc::leak::{LeakConfig, LeakDetector};
+use crate::gc::leak::{LeakConfig, LeakDetector, Outcome};
 use crate::gc::probe::{ProbeConfig, Prober};
 use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
-use crate::payload::{Event, LeakInfo, Stats};
+use crate::payload::{Event, LeakInfo, LeakStatusInfo, Stats};
 use crate::track::Tracker;
 
 /// Calls the JS event handler on the isolate's loop with the events due.
@@ -191,6 +191,10 @@ pub struct IsolateState {
     prober: RefCell<Prober>,
     /// Events made from records, waiting for the JS handler.
     ready: RefCell<Vec<Event>>,
+    /// The base after the latest full GC processed.
+    last_base: Cell<u64>,
+    /// `leak` events made so far.
+    leaks: Cell<u64>,
 }
 
 impl IsolateState {
@@ -211,6 +215,8 @@ impl IsolateState {
             leak: RefCell::new(LeakDetector::new(LeakConfig::default())),
             prober: RefCell::new(Prober::new(ProbeConfig::default())),
             ready: RefCell::new(Vec::new()),
+            last_base: Cell::new(0),
+            leaks: Cell::new(0),
         })
     }
 
@@ -304,13 +310,16 @@ impl IsolateState {
         self.prober
             .borrow_mut()
             .full_gc(gc.ts_ms, gc.heap.used_heap_size);
+        self.last_base.set(gc.heap.used_heap_size);
         let interest = self.gc.interest.get();
-        let leak = if interest.leak {
-            self.leak
-                .borrow_mut()
-                .observe(gc.ts_ms, gc.heap.used_heap_size)
+        let outcome = if interest.leak {
+            self.leak.borrow_mut().observe(
+                gc.ts_ms,
+                gc.heap.used_heap_size,
+                gc.heap.heap_size_limit,
+            )
         } else {
-            None
+            Outcome::Nothing
         };
         let mut ready = self.ready.borrow_mut();
         if emit_stats && interest.stats {
@@ -318,7 +327,8 @@ impl IsolateState {
                 stats: stats.clone(),
             });
         }
-        if let Some(report) = leak {
+        if let Outcome::Leak(report) = outcome {
+            self.leaks.set(self.leaks.get() + 1);
             ready.push(Event::Leak {
                 leak: LeakInfo::from(&report),
             });
@@ -387,13 +397,24 @@ impl IsolateState {
         else {
             return false;
         };
-        let due = self.prober.borrow_mut().due(now_ms(), used);
+        let state = self.leak.borrow().status().state;
+        let due = self.prober.borrow_mut().due(now_ms(), used, state);
         if due {
             if let Some((api, isolate)) = v8 {
                 api.memory_pressure_moderate(isolate);
             }
         }
         due
+    }
+
+    /// The leak detector's current estimate.
+    pub fn leak_status(&self) -> LeakStatusInfo {
+        LeakStatusInfo::new(
+            self.gc.interest.get().leak,
+            &self.leak.borrow().status(),
+            self.last_base.get(),
+            self.leaks.get(),
+        )
     }
 
     /// The detector and probe settings in force.
