@@ -182,6 +182,15 @@ export interface FallbackTallies {
  */
 export declare function gc(emit: boolean): Stats | null
 
+/** GC pause histograms by kind. */
+export interface GcPausesInfo {
+  scavenge: PauseHistogramInfo
+  minorMarkSweep: PauseHistogramInfo
+  markSweepCompact: PauseHistogramInfo
+  incrementalMarking: PauseHistogramInfo
+  processWeakCallbacks: PauseHistogramInfo
+}
+
 /** What changed between the snapshots. */
 export interface HeapDiffChange {
   /** `after.size_bytes - before.size_bytes` (also the sum of `details`). */
@@ -325,10 +334,13 @@ export declare function leakStatus(): LeakStatusInfo
 /**
  * The leak detector's current estimate (`memwatch.leakStatus()`), for
  * dashboards and metrics exporters. Figures are from the full GCs seen while
- * a `leak` listener was attached.
+ * a `leak` listener was attached or a metrics exporter registered.
  */
 export interface LeakStatusInfo {
-  /** Whether the detector is running (a `leak` listener is attached). */
+  /**
+   * Whether the detector is running (a `leak` listener is attached, or a
+   * metrics exporter is registered).
+   */
   watching: boolean
   /** Flat, suspected growth, or a reported leak that continues. */
   state: LeakVerdict
@@ -365,11 +377,61 @@ export interface LeakStatusInfo {
 export type LeakVerdict = 'flat' | 'suspected' | 'leaking'
 
 /**
+ * The leak detector's status, V8's heap size limit and the GC pause
+ * histograms of this thread. `heapSizeLimit` is used when the backend
+ * cannot read it (the fallback passes `v8.getHeapStatistics()`'s).
+ */
+export declare function metrics(heapSizeLimit?: number | undefined | null): Metrics
+
+/**
+ * What metrics exporters read (`memwatch.metrics()`), in one call: the
+ * leak detector's status and the GC pause histograms. Read at scrape time;
+ * nothing here is computed on a timer.
+ */
+export interface Metrics {
+  /**
+   * The leak detector's status, as `leakStatus()` returns it: the base
+   * after the latest full GC (`lastBase`), the floor, the growth rate and
+   * its interval, the state and the `leak` events so far (`leaks`).
+   */
+  leak: LeakStatusInfo
+  /** V8's heap size limit now, bytes (known before any full GC). */
+  heapSizeLimit: number
+  /**
+   * Upper bounds of the pause buckets, seconds, ascending: 1-2-5 steps
+   * from 0.0001 (0.1 ms) to 10.
+   */
+  pauseBounds: Array<number>
+  /**
+   * GC pauses by kind since this thread attached (on the fallback
+   * backend: while a listener or an exporter watched, and `gc()`'s).
+   */
+  gcPauses: GcPausesInfo
+}
+
+/**
  * Fallback backend: a full GC seen from JS. A natural one is queued like a
  * GC hook would (its events come through `onEvents`); `gc()`'s (`forced`)
  * is processed at once and its stats returned.
  */
 export declare function observeFallbackGc(gc: FallbackGc, emit: boolean): Stats | null
+
+/** The pauses of one GC kind. */
+export interface PauseHistogramInfo {
+  /**
+   * Pauses per bucket, not cumulative: `buckets[i]` counts the pauses
+   * longer than `pauseBounds[i - 1]` and at most `pauseBounds[i]`; the
+   * last entry counts those longer than the top bound.
+   */
+  buckets: Array<number>
+  /** Pauses counted (the sum of `buckets`). */
+  count: number
+  /** Their total time, seconds. */
+  sum: number
+}
+
+/** A kind of GC, as the pause histograms and the fallback name it. */
+export type PauseKind = 'scavenge' | 'minorMarkSweep' | 'markSweepCompact' | 'incrementalMarking' | 'processWeakCallbacks'
 
 /**
  * Whether the leak detector is due an early full GC (only while a `leak`
@@ -377,6 +439,12 @@ export declare function observeFallbackGc(gc: FallbackGc, emit: boolean): Stats 
  * fallback mode pass the used heap and run the GC yourself.
  */
 export declare function probeIfDue(usedHeap?: number | undefined | null): boolean
+
+/**
+ * Fallback backend: counts one GC pause of `kind` seen from a perf_hooks
+ * entry, `ns` nanoseconds long.
+ */
+export declare function recordFallbackPause(kind: PauseKind, ns: number): void
 
 /** The leak detector's rule. */
 export type Rule = 'rate' | 'classic'

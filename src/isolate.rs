@@ -24,6 +24,7 @@ use napi::{Env, Status};
 use crate::ffi::gc::{GcApi, GcHooks, GcObserver, Isolate};
 use crate::gc::kind::{GcFlags, GcKind};
 use crate::gc::leak::{LeakConfig, LeakDetector, Outcome};
+use crate::gc::pauses::GcPauses;
 use crate::gc::probe::{ProbeConfig, Prober};
 use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
 use crate::payload::{Event, LeakInfo, LeakStatusInfo, Stats};
@@ -63,6 +64,8 @@ fn now_ms() -> f64 {
 pub struct GcSide {
     v8: Option<(GcApi, Isolate)>,
     tallies: Cell<GcTallies>,
+    /// Pause histograms by kind (for metrics exporters).
+    pauses: RefCell<GcPauses>,
     starts: Cell<[Option<Instant>; 5]>,
     interest: Cell<Interest>,
     mode: Cell<Mode>,
@@ -78,6 +81,7 @@ impl GcSide {
         GcSide {
             v8,
             tallies: Cell::new(GcTallies::default()),
+            pauses: RefCell::new(GcPauses::default()),
             starts: Cell::new([None; 5]),
             interest: Cell::new(Interest::default()),
             mode: Cell::new(Mode::Normal),
@@ -152,6 +156,11 @@ impl GcObserver for GcSide {
         let mut tallies = self.tallies.get();
         tallies.record(kind, flags, ns);
         self.tallies.set(tallies);
+        // Never borrowed across a call that can GC; dropped rather than
+        // panic if that rule were broken.
+        if let Ok(mut pauses) = self.pauses.try_borrow_mut() {
+            pauses.record(kind, ns);
+        }
 
         if kind != GcKind::MarkSweepCompact {
             return;
@@ -415,6 +424,25 @@ impl IsolateState {
             self.last_base.get(),
             self.leaks.get(),
         )
+    }
+
+    /// The GC pause histograms so far.
+    pub fn pauses(&self) -> GcPauses {
+        *self.gc.pauses.borrow()
+    }
+
+    /// Fallback backend: one GC pause seen from a perf_hooks entry.
+    pub fn record_fallback_pause(&self, kind: GcKind, ns: u64) {
+        if !self.closed.get() {
+            self.gc.pauses.borrow_mut().record(kind, ns);
+        }
+    }
+
+    /// V8's heap size limit now (V8 backend; `None` in fallback mode).
+    pub fn heap_size_limit(&self) -> Option<u64> {
+        self.gc
+            .v8
+            .map(|(api, isolate)| api.heap_statistics(isolate).heap_size_limit)
     }
 
     /// The detector and probe settings in force.

@@ -8,7 +8,9 @@
 use chrono::{DateTime, Utc};
 use napi_derive::napi;
 
+use crate::gc::kind::GcKind;
 use crate::gc::leak::{LeakConfig, LeakReport, LeakRule, LeakState, LeakStatus};
+use crate::gc::pauses::{GcPauses, PauseHistogram, PAUSE_BOUNDS_NS};
 use crate::gc::probe::ProbeConfig;
 use crate::gc::stats::{BaseStats, FullGc, GcTallies, HeapStatistics, KindTally};
 use crate::heap_diff::diff::{nice_size, Diff, Summary};
@@ -290,11 +292,12 @@ pub enum LeakVerdict {
 
 /// The leak detector's current estimate (`memwatch.leakStatus()`), for
 /// dashboards and metrics exporters. Figures are from the full GCs seen while
-/// a `leak` listener was attached.
+/// a `leak` listener was attached or a metrics exporter registered.
 #[napi(object)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeakStatusInfo {
-    /// Whether the detector is running (a `leak` listener is attached).
+    /// Whether the detector is running (a `leak` listener is attached, or a
+    /// metrics exporter is registered).
     pub watching: bool,
     /// Flat, suspected growth, or a reported leak that continues.
     pub state: LeakVerdict,
@@ -343,6 +346,115 @@ impl LeakStatusInfo {
             limit_in_ms: status.limit_in_ms,
             gcs: status.gcs as f64,
             leaks: leaks as f64,
+        }
+    }
+}
+
+// ---- metrics -------------------------------------------------------------
+
+/// A kind of GC, as the pause histograms and the fallback name it.
+#[napi(string_enum = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseKind {
+    /// Young-generation scavenge.
+    Scavenge,
+    /// Young-generation mark-sweep (when V8 uses it instead of scavenges).
+    MinorMarkSweep,
+    /// Full mark-sweep-compact.
+    MarkSweepCompact,
+    /// An incremental-marking step.
+    IncrementalMarking,
+    /// Weak-callback processing after a GC.
+    ProcessWeakCallbacks,
+}
+
+impl From<PauseKind> for GcKind {
+    fn from(k: PauseKind) -> Self {
+        match k {
+            PauseKind::Scavenge => GcKind::Scavenge,
+            PauseKind::MinorMarkSweep => GcKind::MinorMarkSweep,
+            PauseKind::MarkSweepCompact => GcKind::MarkSweepCompact,
+            PauseKind::IncrementalMarking => GcKind::IncrementalMarking,
+            PauseKind::ProcessWeakCallbacks => GcKind::ProcessWeakCallbacks,
+        }
+    }
+}
+
+/// The pauses of one GC kind.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct PauseHistogramInfo {
+    /// Pauses per bucket, not cumulative: `buckets[i]` counts the pauses
+    /// longer than `pauseBounds[i - 1]` and at most `pauseBounds[i]`; the
+    /// last entry counts those longer than the top bound.
+    pub buckets: Vec<f64>,
+    /// Pauses counted (the sum of `buckets`).
+    pub count: f64,
+    /// Their total time, seconds.
+    pub sum: f64,
+}
+
+impl From<&PauseHistogram> for PauseHistogramInfo {
+    fn from(h: &PauseHistogram) -> Self {
+        PauseHistogramInfo {
+            buckets: h.buckets.iter().map(|&c| c as f64).collect(),
+            count: h.count() as f64,
+            sum: h.sum_ns as f64 / 1e9,
+        }
+    }
+}
+
+/// GC pause histograms by kind.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct GcPausesInfo {
+    pub scavenge: PauseHistogramInfo,
+    pub minor_mark_sweep: PauseHistogramInfo,
+    pub mark_sweep_compact: PauseHistogramInfo,
+    pub incremental_marking: PauseHistogramInfo,
+    pub process_weak_callbacks: PauseHistogramInfo,
+}
+
+impl From<&GcPauses> for GcPausesInfo {
+    fn from(p: &GcPauses) -> Self {
+        GcPausesInfo {
+            scavenge: p.of(GcKind::Scavenge).into(),
+            minor_mark_sweep: p.of(GcKind::MinorMarkSweep).into(),
+            mark_sweep_compact: p.of(GcKind::MarkSweepCompact).into(),
+            incremental_marking: p.of(GcKind::IncrementalMarking).into(),
+            process_weak_callbacks: p.of(GcKind::ProcessWeakCallbacks).into(),
+        }
+    }
+}
+
+/// What metrics exporters read (`memwatch.metrics()`), in one call: the
+/// leak detector's status and the GC pause histograms. Read at scrape time;
+/// nothing here is computed on a timer.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    /// The leak detector's status, as `leakStatus()` returns it: the base
+    /// after the latest full GC (`lastBase`), the floor, the growth rate and
+    /// its interval, the state and the `leak` events so far (`leaks`).
+    pub leak: LeakStatusInfo,
+    /// V8's heap size limit now, bytes (known before any full GC).
+    pub heap_size_limit: f64,
+    /// Upper bounds of the pause buckets, seconds, ascending: 1-2-5 steps
+    /// from 0.0001 (0.1 ms) to 10.
+    pub pause_bounds: Vec<f64>,
+    /// GC pauses by kind since this thread attached (on the fallback
+    /// backend: while a listener or an exporter watched, and `gc()`'s).
+    pub gc_pauses: GcPausesInfo,
+}
+
+impl Metrics {
+    /// The snapshot of `leak`, a heap size limit and `pauses`.
+    pub fn new(leak: LeakStatusInfo, heap_size_limit: u64, pauses: &GcPauses) -> Self {
+        Metrics {
+            leak,
+            heap_size_limit: heap_size_limit as f64,
+            pause_bounds: PAUSE_BOUNDS_NS.iter().map(|&ns| ns as f64 / 1e9).collect(),
+            gc_pauses: pauses.into(),
         }
     }
 }

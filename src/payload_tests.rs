@@ -142,3 +142,44 @@ fn heap_diff_times_are_dates_to_the_millisecond() {
     );
     assert_eq!(date(f64::NAN).timestamp_millis(), 0);
 }
+
+#[test]
+fn metrics_carry_the_pause_histograms_in_seconds_by_kind() {
+    use crate::gc::kind::GcKind;
+    use crate::gc::pauses::{GcPauses, PAUSE_BUCKETS};
+    let mut p = GcPauses::default();
+    p.record(GcKind::Scavenge, 150_000);
+    p.record(GcKind::Scavenge, 1_500_000);
+    p.record(GcKind::MarkSweepCompact, 12_000_000_000);
+    let status = LeakStatusInfo::new(true, &LeakStatus::default(), 5_000_000, 2);
+    let m = Metrics::new(status, 4 << 30, &p);
+    assert_eq!(m.heap_size_limit, (4u64 << 30) as f64);
+    assert_eq!(m.pause_bounds.len(), PAUSE_BUCKETS - 1);
+    assert_eq!(m.pause_bounds[0], 0.0001);
+    assert_eq!(m.pause_bounds[3], 0.001);
+    assert_eq!(*m.pause_bounds.last().unwrap(), 10.0);
+    let s = &m.gc_pauses.scavenge;
+    assert_eq!(s.count, 2.0);
+    assert_eq!(s.buckets.len(), PAUSE_BUCKETS);
+    assert_eq!((s.buckets[1], s.buckets[4]), (1.0, 1.0));
+    assert!((s.sum - 0.00165).abs() < 1e-12, "{}", s.sum);
+    let full = &m.gc_pauses.mark_sweep_compact;
+    assert_eq!((full.count, full.buckets[PAUSE_BUCKETS - 1]), (1.0, 1.0));
+    assert_eq!(full.sum, 12.0);
+    assert_eq!(m.gc_pauses.incremental_marking.count, 0.0);
+    assert_eq!((m.leak.last_base, m.leak.leaks), (5_000_000.0, 2.0));
+}
+
+#[test]
+fn pause_kinds_map_to_gc_kinds_in_slot_order() {
+    use crate::gc::kind::GcKind;
+    let kinds = [
+        PauseKind::Scavenge,
+        PauseKind::MinorMarkSweep,
+        PauseKind::MarkSweepCompact,
+        PauseKind::IncrementalMarking,
+        PauseKind::ProcessWeakCallbacks,
+    ];
+    let mapped: Vec<GcKind> = kinds.iter().map(|&k| k.into()).collect();
+    assert_eq!(mapped, GcKind::ALL.to_vec());
+}

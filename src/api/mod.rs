@@ -5,6 +5,7 @@
 
 pub mod gc;
 pub mod heap_diff;
+pub mod metrics;
 pub mod track;
 
 mod describe;

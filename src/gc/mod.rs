@@ -1,4 +1,5 @@
-//! GC accounting, memwatch's `stats` maths, the probe and the leak detector.
+//! GC accounting, memwatch's `stats` maths, GC pause histograms, the probe
+//! and the leak detector.
 //!
 //! Pure logic on plain data: nothing here touches N-API or V8, so `cargo test`
 //! covers it. The FFI reports V8's raw GC type and flag bits; [`kind`] says
@@ -9,6 +10,7 @@
 pub mod flags;
 pub mod kind;
 pub mod leak;
+pub mod pauses;
 pub mod probe;
 #[cfg(test)]
 pub mod sim;
