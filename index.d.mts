@@ -7,12 +7,14 @@ export declare const gc: typeof memwatch.gc
 export declare const configure: typeof memwatch.configure
 export declare const HeapDiff: typeof memwatch.HeapDiff
 export declare const leakStatus: typeof memwatch.leakStatus
+export declare const metrics: typeof memwatch.metrics
 export type {
   Backend,
   CancelTrackGC,
   Config,
   EventName,
   Events,
+  GcPauses,
   HeapDiffChange,
   HeapDiffDetail,
   HeapDiffResult,
@@ -22,6 +24,8 @@ export type {
   LeakStatus,
   LeakVerdict,
   MemWatch,
+  Metrics,
+  PauseHistogram,
   Rule,
   Stats,
 } from './index.js'

@@ -22,6 +22,18 @@ declare namespace memwatch {
   /** What the detector thinks of the heap: `'flat'`, `'suspected'` or `'leaking'`. */
   type LeakVerdict = binding.LeakVerdict
 
+  /**
+   * What metrics exporters read (`memwatch.metrics()`): the leak detector's
+   * status, V8's heap size limit and the GC pause histograms by kind.
+   */
+  type Metrics = binding.Metrics
+
+  /** GC pause histograms by kind (`Metrics['gcPauses']`). */
+  type GcPauses = binding.GcPausesInfo
+
+  /** The pauses of one GC kind: counts per bucket of `Metrics['pauseBounds']`, count and sum (seconds). */
+  type PauseHistogram = binding.PauseHistogramInfo
+
   /** Leak detector and probe settings; see README for each default and range. */
   type Config = binding.Config
 
@@ -113,6 +125,14 @@ declare namespace memwatch {
      * while a `leak` listener is attached (`watching`).
      */
     leakStatus(): LeakStatus
+
+    /**
+     * What metrics exporters read, in one call: the leak detector's status
+     * (as `leakStatus()`), V8's heap size limit and the GC pause histograms
+     * by kind (fixed buckets from 0.1 ms to 10 s). `memwatch-rs/prometheus`
+     * and `memwatch-rs/otel` are built on it.
+     */
+    metrics(): Metrics
 
     /** memwatch's heap diff class; see {@link HeapDiffConstructor}. */
     HeapDiff: HeapDiffConstructor

@@ -9,7 +9,9 @@
 // What it cannot know exactly: `current_base` is read when the perf_hooks
 // entry is delivered (shortly after the GC, so it may include a little new
 // allocation); minor mark-sweeps are counted as scavenges; GCs are counted
-// only while a `stats` or `leak` listener is attached (plus every gc()).
+// (and their pauses go to the metrics' histograms) only while a `stats` or
+// `leak` listener is attached or a metrics exporter is registered (plus
+// every gc()).
 
 const v8 = require('node:v8')
 const vm = require('node:vm')
@@ -71,8 +73,10 @@ function createFallback(native) {
   function count(kind, durationMs, flags) {
     const name = KIND[kind]
     if (name === undefined) return
+    const ns = Math.round(durationMs * 1e6)
     tallies[name].count += 1
-    tallies[name].timeNs += Math.round(durationMs * 1e6)
+    tallies[name].timeNs += ns
+    native.recordFallbackPause(name, ns)
     if (kind === MAJOR && flags & (constants.NODE_PERFORMANCE_GC_FLAGS_FORCED | constants.NODE_PERFORMANCE_GC_FLAGS_ALL_AVAILABLE_GARBAGE)) {
       tallies.compactions += 1
     }
@@ -149,9 +153,11 @@ function createFallback(native) {
       // can keep just-dropped objects alive; the bare one is a precise full GC.
       own(() => gc(), 1)
       const end = performance.now()
+      const ns = Math.round((end - start) * 1e6)
       tallies.markSweepCompact.count += 1
-      tallies.markSweepCompact.timeNs += Math.round((end - start) * 1e6)
+      tallies.markSweepCompact.timeNs += ns
       tallies.compactions += 1
+      native.recordFallbackPause('markSweepCompact', ns)
       return native.observeFallbackGc(sample(end, end - start, true), emit)
     },
 
@@ -160,6 +166,11 @@ function createFallback(native) {
       if (native.probeIfDue(v8.getHeapStatistics().used_heap_size)) {
         flagFreeGc(native)({ type: 'major', execution: 'async' })
       }
+    },
+
+    /** V8's heap size limit (the native side cannot read it here). */
+    heapSizeLimit() {
+      return v8.getHeapStatistics().heap_size_limit
     },
 
     /** For HeapDiff: its snapshot GCs are counted, never reported. */

@@ -8,6 +8,7 @@
 const { EventEmitter } = require('node:events')
 const native = require('./native.js')
 const { createFallback } = require('./fallback.js')
+const { HOLD } = require('./internal.js')
 
 class MemWatch extends EventEmitter {}
 
@@ -41,6 +42,9 @@ for (const method of [
 
 const memwatch = new MemWatch()
 let interest = { stats: false, leak: false }
+// Metrics exporters registered: each keeps the detector running as a `leak`
+// listener would, but is not one (see internal.js).
+let holds = 0
 
 // While a `leak` listener is attached, check twice a second whether the
 // detector is due a sample (the native probe policy decides; see README).
@@ -48,7 +52,7 @@ const PROBE_CHECK_MS = 500
 let probeTimer = null
 
 function syncInterest() {
-  const next = { stats: memwatch.listenerCount('stats') > 0, leak: memwatch.listenerCount('leak') > 0 }
+  const next = { stats: memwatch.listenerCount('stats') > 0, leak: holds > 0 || memwatch.listenerCount('leak') > 0 }
   if (next.stats === interest.stats && next.leak === interest.leak) return
   interest = next
   native.setInterest(next.stats, next.leak)
@@ -130,11 +134,37 @@ const api = {
   leakStatus() {
     return native.leakStatus()
   },
+
+  /**
+   * What metrics exporters read, in one call: the leak detector's status,
+   * V8's heap size limit and the GC pause histograms by kind.
+   */
+  metrics() {
+    if (arguments.length > 0) {
+      throw new TypeError(`memwatch.metrics() takes no arguments (got ${arguments.length})`)
+    }
+    return native.metrics(fallback ? fallback.heapSizeLimit() : undefined)
+  },
 }
+
+/** Keeps the detector running until the returned function is called (once). */
+function hold() {
+  holds++
+  syncInterest()
+  let held = true
+  return function release() {
+    if (!held) return
+    held = false
+    holds--
+    syncInterest()
+  }
+}
+Object.defineProperty(memwatch, HOLD, { value: hold })
 
 memwatch.gc = api.gc
 memwatch.configure = api.configure
 memwatch.leakStatus = api.leakStatus
+memwatch.metrics = api.metrics
 memwatch.HeapDiff = require('./heap-diff.js')(native, info, { own: fallback ? fallback.own : undefined })
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
 Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })
