@@ -86,3 +86,18 @@ function runScenario(name, seconds, { env = {} } = {}) {
 }
 
 module.exports.runScenario = runScenario
+
+/** A TCP port free on 127.0.0.1 right now (for servers that need a port number up front). */
+function freePort() {
+  const net = require('node:net')
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+module.exports.freePort = freePort

@@ -91,9 +91,9 @@ function fold(native, indexes) {
  * Values to record one by one so that a histogram with bucket bounds
  * `bounds` gets exactly `counts[j]` values in bucket j (the last entry:
  * above the top bound) and their total is `sum` as nearly as the buckets
- * allow. The values of the bounded buckets sit at one common position
- * inside their buckets; those above the top bound take the rest of the
- * sum. Returns `[value, times]` pairs.
+ * allow. The values of the bounded buckets sit at one common relative
+ * position inside their buckets; those above the top bound share what is
+ * left of the sum. Returns `[value, times]` pairs.
  */
 function spread(bounds, counts, sum) {
   const n = bounds.length
@@ -107,10 +107,14 @@ function spread(bounds, counts, sum) {
     low += counts[j] * lo
     width += counts[j] * (bounds[j] - lo)
   }
+  // The bounded buckets' total: all of the sum when nothing is above the
+  // top bound; otherwise their midpoints, lowered if the values above the
+  // top bound need the room.
+  let finite = over ? Math.min(low + width / 2, sum - over * top * (1 + 1e-9)) : sum
   // Strictly inside each bucket, whatever the sum says (rounding must not
   // carry a value over a bound).
-  let t = width > 0 ? (sum - low - over * top) / width : 0.5
-  t = Math.min(0.999, Math.max(0.001, Number.isFinite(t) ? t : 0.5))
+  let t = width > 0 ? (finite - low) / width : 0.5
+  t = Math.min(1 - EDGE, Math.max(EDGE, Number.isFinite(t) ? t : 0.5))
   const out = []
   let used = 0
   for (let j = 0; j < n; j++) {
@@ -122,12 +126,15 @@ function spread(bounds, counts, sum) {
   }
   if (over) {
     let v = (sum - used) / over
-    if (n && !(v > top)) v = top * 1.001
+    if (n && !(v > top)) v = top * (1 + 1e-9)
     if (!n && !(v >= 0)) v = 0
     out.push([v, over])
   }
   return out
 }
+
+/** How close to a bucket's ends spread() may place a value (share of its width). */
+const EDGE = 1e-6
 
 /**
  * Checks that `options` of `where` is undefined or a plain object whose own
