@@ -38,3 +38,39 @@ test("the README's settings table lists exactly the options configure() knows", 
   }
   assert.deepEqual(names.sort(), Object.keys(memwatch.configure()).sort())
 })
+
+test("the README quotes the alerting rule file exactly, and its metric tables name exactly what the exporters register", () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const rules = fs.readFileSync(path.join(ROOT, 'examples', 'prometheus', 'memwatch.rules.yml'), 'utf8')
+  const section = readme.slice(readme.indexOf('## Monitoring a fleet'), readme.indexOf('## Reliability'))
+  const yaml = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1])
+  assert.deepEqual(yaml, [rules], 'one yaml block: the rule file, verbatim')
+  assert.match(rules, /- alert: MemwatchLeak\n(\s+#.*\n)*\s+expr: memwatch_leak_suspected == 1\n/)
+
+  const { Registry } = require('prom-client')
+  const handle = require('memwatch-rs/prometheus').register(new Registry())
+  handle.unregister()
+  const rows = (header) => {
+    const table = section.slice(section.indexOf(header)).split('\n').slice(2)
+    const names = []
+    for (const row of table) {
+      if (!row.startsWith('| `')) break
+      names.push(...[...row.split(' | ')[0].matchAll(/`([\w.]+)`/g)].map((m) => m[1]))
+    }
+    return names.sort()
+  }
+  assert.deepEqual(rows('| metric | type | unit | meaning |'), [...handle.metricNames].sort())
+  // The instruments memwatch-rs/otel creates, as a meter sees them.
+  const created = []
+  const instrument = (name) => (created.push(name), {})
+  const meter = {
+    createHistogram: instrument,
+    createObservableGauge: instrument,
+    createObservableCounter: instrument,
+    createObservableUpDownCounter: instrument,
+    addBatchObservableCallback() {},
+    removeBatchObservableCallback() {},
+  }
+  require('memwatch-rs/otel').register({ meterProvider: { getMeter: () => meter } }).unregister()
+  assert.deepEqual(rows('| instrument | kind | unit | meaning |'), created.sort())
+})

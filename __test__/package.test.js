@@ -57,6 +57,18 @@ test('the main tarball holds what runs, the README and the LICENSE: no sources, 
   }
 })
 
+test("every entry point in package.json's exports is in the tarball, and the metrics peers are optional", () => {
+  const files = packed(ROOT)
+  const targets = []
+  const walk = (v) => (typeof v === 'string' ? targets.push(v) : Object.values(v).forEach(walk))
+  walk(pkg.exports)
+  for (const t of targets) assert.ok(files.includes(t.replace(/^\.\//, '')), `${t} is exported but not packed`)
+  assert.ok(targets.includes('./lib/prometheus.js') && targets.includes('./lib/otel.d.ts'), 'the exporters are entry points')
+  for (const peer of Object.keys(pkg.peerDependencies)) {
+    assert.equal(pkg.peerDependenciesMeta[peer].optional, true, `${peer} is an optional peer`)
+  }
+})
+
 test('no install script: installing the package never compiles', () => {
   for (const script of ['preinstall', 'install', 'postinstall']) {
     assert.equal(pkg.scripts[script], undefined, `package.json has a ${script} script`)
