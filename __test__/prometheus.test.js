@@ -151,6 +151,7 @@ test('options: a prefix, chosen buckets, an OpenMetrics registry', async () => {
   } finally {
     handle.unregister()
   }
+  assert.deepEqual(registry.getMetricsAsArray(), [], 'unregister() removed them all, the renamed counter too')
 })
 
 test("without a registry: prom-client's default registry", async () => {
@@ -174,7 +175,16 @@ test('a second register() on one registry is an Error, not duplicate series; a t
   assert.equal(text.match(/^memwatch_leak_suspected /gm).length, 1, 'one series')
   handle.unregister()
   handle.unregister() // idempotent
-  register(registry).unregister() // and registering again works
+  const again = register(registry) // and registering again works
+  // A registry cleared under a registration (as test suites do between
+  // tests) takes a new one; the old handle then touches nothing.
+  registry.clear()
+  assert.equal(memwatch.leakStatus().watching, true, 'still held: nothing has told the exporter')
+  const fresh = register(registry)
+  again.unregister()
+  assert.ok(registry.getSingleMetric('memwatch_leak_suspected'), "the old handle does not remove the new registration's metrics")
+  fresh.unregister()
+  assert.equal(memwatch.leakStatus().watching, false, 'both holds released')
 
   const taken = new client.Registry()
   new client.Gauge({ name: 'memwatch_leaks_total', help: 'something else', registers: [taken] })

@@ -227,6 +227,10 @@ function register(registry, options) {
   const labels = labelsOption(opts.labels)
   const buckets = bucketsOption(opts.buckets, WHERE)
 
+  const previous = registered.get(registry)
+  // A registry cleared since (`registry.clear()`, common between tests) no
+  // longer has our metrics: that registration is over, and its hold too.
+  if (previous && !previous.present()) previous.unregister()
   if (registered.has(registry)) {
     throw new Error(
       `${WHERE}: memwatch-rs's metrics are already registered in this registry; call unregister() on the handle the first register() returned before registering again`,
@@ -245,20 +249,26 @@ function register(registry, options) {
   for (const m of metrics) registry.registerMetric(m)
 
   const release = memwatch[HOLD]()
+  // By the names registered: an OpenMetrics scrape renames counter objects
+  // (prom-client drops their `_total`), not the registry's keys.
+  const keys = metrics.map((m) => m.name)
+  const ours = (m, i) => registry.getSingleMetric(keys[i]) === m
+  let done = false
   const handle = {
     /** The names of the metrics registered. */
-    metricNames: Object.freeze(metrics.map((m) => m.name)),
+    metricNames: Object.freeze(keys.slice()),
     /** Removes the metrics from the registry and stops holding the leak detector. Idempotent. */
     unregister() {
-      if (registered.get(registry) !== handle) return
-      registered.delete(registry)
-      for (const m of metrics) {
-        if (registry.getSingleMetric(m.name) === m) registry.removeSingleMetric(m.name)
-      }
+      if (done) return
+      done = true
+      if (registered.get(registry)?.unregister === handle.unregister) registered.delete(registry)
+      metrics.forEach((m, i) => {
+        if (ours(m, i)) registry.removeSingleMetric(keys[i])
+      })
       release()
     },
   }
-  registered.set(registry, handle)
+  registered.set(registry, { unregister: handle.unregister, present: () => metrics.some(ours) })
   return Object.freeze(handle)
 }
 
