@@ -13,6 +13,10 @@ module.exports = {
       ['none', 'no hooks (baseline)'],
       ['memwatch-rs-loaded', 'memwatch-rs loaded, no listener'],
       ['memwatch-rs', "memwatch-rs `stats` listener"],
+      ['prometheus', 'memwatch-rs/prometheus registered (detector and probe on), one scrape'],
+      ['prometheus-noprobe', 'memwatch-rs/prometheus registered, `probe: false`, one scrape'],
+      ['prom-client-gc', "prom-client's GC histogram (perf_hooks observer), one scrape"],
+      ['prom-client-default', "prom-client `collectDefaultMetrics()`, one scrape"],
       ['perf_hooks', "perf_hooks `gc` observer"],
       ['gc-stats', 'gc-stats listener', 'gc-stats'],
       ['airbnb', '@airbnb/node-memwatch `stats` listener', '@airbnb/node-memwatch'],
@@ -38,7 +42,8 @@ module.exports = {
       ]
     })
     return {
-      what: 'The same allocation-heavy loop (about 30M short-lived objects, `--max-semi-space-size=1`), with each GC hook installed. CPU = user + system ms of the whole run.',
+      what:
+        'The same allocation-heavy loop (about 30M short-lived objects, `--max-semi-space-size=1`), with each GC hook installed. CPU = user + system ms of the whole run. The Prometheus variants register on a prom-client registry and scrape it once at the end; their events are the GCs their histogram counted.',
       header: ['variant', 'CPU ms (median)', 'vs no hooks', 'memwatch-rs listener vs this', 'events'],
       rows,
       notes,
