@@ -23,14 +23,29 @@ export declare class NativeHeapDiff {
    * for the benchmark).
    */
   static snapshotFloor(): number
+  /**
+   * What `HeapDiff#end(options)` asks for: the number of retainer paths
+   * per group (`options.retainers`), or null. Only an object with a
+   * `retainers` property asks for anything (`end()` ignored its
+   * arguments, as memwatch did); its value must be an integer from 1 to
+   * 100 (`TypeError` / `RangeError` naming it otherwise).
+   */
+  static retainersOption(options?: unknown): number | null
+  /**
+   * Diffs two `.heapsnapshot` files (no V8 snapshot is taken), with up to
+   * `retainers` paths for each group that grew most: the JSON reader's
+   * whole route, offline. Times are the files' modification times.
+   */
+  static diffFiles(before: string, after: string, retainers?: number | undefined | null): HeapDiffResult
   /** Takes no snapshot: `captureV8()` / `captureJson()` do. */
   constructor()
   /**
    * Takes the next snapshot in process through V8's heap profiler: the
    * first call records "before" and returns null, the second returns the
-   * diff.
+   * diff, with up to `retainers` paths for each group that grew most
+   * when given (from `retainersOption`).
    */
-  captureV8(): HeapDiffResult | null
+  captureV8(retainers?: number | undefined | null): HeapDiffResult | null
   /**
    * The two snapshot file names for `base` (flat strings made natively);
    * the HeapDiff deletes what is left of them when it is dropped.
@@ -45,9 +60,10 @@ export declare class NativeHeapDiff {
   /**
    * Reads the snapshot `v8.writeHeapSnapshot()` wrote at `path` (and
    * deletes the file): the first call records "before" and returns null,
-   * the second returns the diff.
+   * the second returns the diff, with up to `retainers` paths for each
+   * group that grew most when given.
    */
-  captureJson(path: string): HeapDiffResult | null
+  captureJson(path: string, retainers?: number | undefined | null): HeapDiffResult | null
   /**
    * Ends a `beginJson()` whose snapshot was not written; deletes `path`
    * if it exists.
@@ -203,6 +219,21 @@ export interface HeapDiffDetail {
   '+': number
   /** Nodes freed since the first snapshot. */
   '-': number
+  /**
+   * Only with `end({ retainers: n })`, on the 5 groups with the most new
+   * nodes (then bytes): up to `n` distinct shortest paths from a root to
+   * sample new objects of this group, the most common first.
+   */
+  retainers?: Array<RetainerPath>
+}
+
+/** Options of `HeapDiff#end()`. */
+export interface HeapDiffEndOptions {
+  /**
+   * Add up to this many retainer paths (1 to 100) to each of the 5 groups
+   * with the most new nodes.
+   */
+  retainers?: number
 }
 
 /** Native HeapDiffs alive in this thread and the bytes they hold. */
@@ -287,6 +318,23 @@ export declare function observeFallbackGc(gc: FallbackGc, emit: boolean): Stats 
  * fallback mode pass the used heap and run the GC yourself.
  */
 export declare function probeIfDue(usedHeap?: number | undefined | null): boolean
+
+/** One way new objects of a group are held: a shortest path from a root. */
+export interface RetainerPath {
+  /**
+   * e.g. `global → app (Object) → sessions (Map) → table → [2341] (Session)`:
+   * each step is the edge's name (property, variable, `[index]`) with the
+   * constructor name of the object it reaches in parentheses; a repeated
+   * step prints once as `next (Node) ×184170`.
+   */
+  path: string
+  /**
+   * How many of the sampled new objects (up to 256 per group, spread
+   * evenly over them) are held through this path (element indexes and
+   * repeat counts aside).
+   */
+  count: number
+}
 
 /** The leak detector's rule. */
 export type Rule = 'trend' | 'classic'

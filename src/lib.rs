@@ -5,7 +5,7 @@
 //! - [`isolate`]: per-isolate state (main thread and each worker) and its
 //!   cleanup;
 //! - [`gc`]: GC accounting, `stats` maths, probe and leak detector (pure);
-//! - [`heap_diff`]: snapshot sources, records, diff;
+//! - [`heap_diff`]: snapshot sources, records, diff, retainer paths;
 //! - [`track`]: `trackGC`'s per-isolate tracker;
 //! - [`ffi`]: the only module allowed `unsafe` (V8 symbols, raw Node-API).
 //!

@@ -542,6 +542,24 @@ pub struct HeapDiffDetail {
     /// Nodes freed since the first snapshot.
     #[napi(js_name = "-")]
     pub freed: f64,
+    /// Only with `end({ retainers: n })`, on the 5 groups with the most new
+    /// nodes (then bytes): up to `n` distinct shortest paths from a root to
+    /// sample new objects of this group, the most common first.
+    pub retainers: Option<Vec<RetainerPath>>,
+}
+
+/// One way new objects of a group are held: a shortest path from a root.
+#[napi(object)]
+pub struct RetainerPath {
+    /// e.g. `global → app (Object) → sessions (Map) → table → [2341] (Session)`:
+    /// each step is the edge's name (property, variable, `[index]`) with the
+    /// constructor name of the object it reaches in parentheses; a repeated
+    /// step prints once as `next (Node) ×184170`.
+    pub path: String,
+    /// How many of the sampled new objects (up to 256 per group, spread
+    /// evenly over them) are held through this path (element indexes and
+    /// repeat counts aside).
+    pub count: f64,
 }
 
 /// What changed between the snapshots.
@@ -598,11 +616,27 @@ impl From<Diff> for HeapDiffResult {
                         size_bytes: x.size_bytes as f64,
                         added: x.added as f64,
                         freed: x.freed as f64,
+                        retainers: x.retainers.map(|r| {
+                            r.into_iter()
+                                .map(|p| RetainerPath {
+                                    path: p.path,
+                                    count: p.count as f64,
+                                })
+                                .collect()
+                        }),
                     })
                     .collect(),
             },
         }
     }
+}
+
+/// Options of `HeapDiff#end()`.
+#[napi(object)]
+pub struct HeapDiffEndOptions {
+    /// Add up to this many retainer paths (1 to 100) to each of the 5 groups
+    /// with the most new nodes.
+    pub retainers: Option<u32>,
 }
 
 /// The snapshot files of a JSON-source HeapDiff, made in Rust as flat strings.

@@ -28,6 +28,19 @@ pub struct Detail {
     pub added: u64,
     /// Freed nodes (ids only in "before").
     pub freed: u64,
+    /// Why the new nodes are alive, when asked for and this group is one of
+    /// those that grew most (see [`super::retainers`]).
+    pub retainers: Option<Vec<RetainerPath>>,
+}
+
+/// One way sample new objects of a group are held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetainerPath {
+    /// From a root to the object, e.g. `global → app (Object) → cache (Map)
+    /// → table → [17] (Session)`.
+    pub path: String,
+    /// How many of the group's sampled new objects are held this way.
+    pub count: u64,
 }
 
 /// A whole diff, in memwatch's terms.
@@ -99,17 +112,18 @@ impl<'a> DiffBuilder<'a> {
     }
 
     /// One node of the "after" snapshot; records of excluded groups are
-    /// ignored.
-    pub fn add(&mut self, groups: &Groups, r: Record) {
+    /// ignored. True if the node is new, known by its id (nodes of keyed
+    /// groups, counted by name, never are).
+    pub fn add(&mut self, groups: &Groups, r: Record) -> bool {
         if groups.is_excluded(r.group) {
-            return;
+            return false;
         }
         self.after_nodes += 1;
         self.after_size += r.size;
         if groups.is_keyed(r.group) {
             let k = &mut self.keyed.entry(r.group).or_default()[1];
             *k = (k.0 + 1, k.1 + r.size as i64);
-            return;
+            return false;
         }
         let b = &self.before.records;
         match b.binary_search_by_key(&r.id, |x| x.id) {
@@ -122,12 +136,14 @@ impl<'a> DiffBuilder<'a> {
                     slot(&mut self.acc, groups.reported(old.group)).bytes -= old.size as i64;
                     slot(&mut self.acc, groups.reported(r.group)).bytes += r.size as i64;
                 }
+                false
             }
             _ => {
                 let s = slot(&mut self.acc, groups.reported(r.group));
                 s.added += 1;
                 s.bytes += r.size as i64;
                 self.allocated += 1;
+                true
             }
         }
     }
@@ -165,6 +181,7 @@ impl<'a> DiffBuilder<'a> {
                 size_bytes: s.bytes,
                 added: s.added,
                 freed: s.freed,
+                retainers: None,
             })
             .collect();
         details.sort_by(|x, y| {

@@ -9,11 +9,18 @@
 //! was added). `snapshot` comes first in every file V8 writes and `strings`
 //! last, so object nodes first get a provisional group per name string index,
 //! resolved once the strings are read.
+//!
+//! When retainer paths are asked for ([`read_with_graph`]), the edges are
+//! kept too, in a [`CompactGraph`] (9 bytes per edge), and the byte offset
+//! of the string table is remembered, so that the few names the printed
+//! paths need are read afterwards ([`read_strings_at`]) instead of holding
+//! every string.
 
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use super::records::{is_unstable_id, kind, kind_from_json_name, Groups, Record};
+use super::retainers::{edge, CompactGraph};
 
 /// Why a snapshot could not be read.
 #[derive(Debug)]
@@ -45,9 +52,45 @@ const BY_NAME_KEYED: u32 = u32::MAX - 1;
 /// name in `groups`. Records come in file order (unsorted), excluded groups
 /// included.
 pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Record>> {
+    read(reader, groups, false).map(|r| r.records)
+}
+
+/// What [`read_with_graph`] returns.
+pub struct WithGraph {
+    /// As [`read_records`] returns them (node `i` of the graph is record `i`).
+    pub records: Vec<Record>,
+    /// The nodes' kinds and names and every edge.
+    pub graph: CompactGraph,
+    /// Byte offset of the string table's value, for [`read_strings_at`].
+    pub strings_at: u64,
+}
+
+/// [`read_records`], keeping the graph as well (for retainer paths).
+pub fn read_with_graph<R: Read>(reader: R, groups: &mut Groups) -> Result<WithGraph> {
+    let r = read(reader, groups, true)?;
+    match (r.graph, r.strings_at) {
+        (Some(graph), Some(strings_at)) => Ok(WithGraph {
+            records: r.records,
+            graph,
+            strings_at,
+        }),
+        _ => Err(JsonError("no \"strings\" in heap snapshot".into())),
+    }
+}
+
+struct Parsed {
+    records: Vec<Record>,
+    graph: Option<CompactGraph>,
+    strings_at: Option<u64>,
+}
+
+fn read<R: Read>(reader: R, groups: &mut Groups, want_graph: bool) -> Result<Parsed> {
     let mut s = Scanner::new(reader);
     let mut layout: Option<NodeLayout> = None;
     let mut records: Option<Vec<Record>> = None;
+    let mut graph: Option<CompactGraph> = want_graph.then(CompactGraph::default);
+    let mut edges_seen = false;
+    let mut strings_at = None;
     // (name string index, how to group) -> provisional slot; slot -> name
     let mut slots: HashMap<(u32, u32), u32> = HashMap::new();
     let mut names: Vec<Option<Vec<u8>>> = Vec::new();
@@ -71,13 +114,23 @@ pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Recor
                 let l = layout.as_ref().ok_or_else(|| {
                     JsonError("\"nodes\" comes before \"snapshot\" (no meta to read it)".into())
                 })?;
-                records = Some(read_nodes(&mut s, l, groups, &mut slots)?);
+                records = Some(read_nodes(&mut s, l, groups, &mut slots, graph.as_mut())?);
                 names = vec![None; slots.len()];
+            }
+            b"edges" if graph.is_some() => {
+                let l = layout.as_ref().ok_or_else(|| {
+                    JsonError("\"edges\" comes before \"snapshot\" (no meta to read it)".into())
+                })?;
+                if let Some(g) = graph.as_mut() {
+                    read_edges(&mut s, l, g)?;
+                }
+                edges_seen = true;
             }
             b"strings" => {
                 if records.is_none() {
                     return Err(JsonError("\"strings\" comes before \"nodes\"".into()));
                 }
+                strings_at = Some(s.offset());
                 read_strings(&mut s, &slots, &mut names)?;
                 strings_seen = true;
             }
@@ -110,7 +163,47 @@ pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Recor
             r.group = resolved[(r.group & !PENDING) as usize];
         }
     }
-    Ok(records)
+    if let Some(g) = graph.as_mut() {
+        if !edges_seen {
+            return Err(JsonError("no \"edges\" in heap snapshot".into()));
+        }
+        finish_graph(g)?;
+    }
+    Ok(Parsed {
+        records,
+        graph,
+        strings_at,
+    })
+}
+
+/// Turns the per-node edge counts into offsets and checks that the edges
+/// and nodes agree.
+fn finish_graph(g: &mut CompactGraph) -> Result<()> {
+    let nodes = g.node_kind.len();
+    if g.edge_start.len() != nodes {
+        return Err(JsonError("node edge counts do not match the nodes".into()));
+    }
+    let mut at = 0u32;
+    for c in &mut g.edge_start {
+        let n = *c;
+        *c = at;
+        at = at
+            .checked_add(n)
+            .ok_or_else(|| JsonError("more than 2^32 edges".into()))?;
+    }
+    g.edge_start.push(at);
+    if at as usize != g.edge_to.len() {
+        return Err(JsonError(format!(
+            "the nodes have {at} edges but \"edges\" holds {}",
+            g.edge_to.len()
+        )));
+    }
+    if let Some(&bad) = g.edge_to.iter().find(|&&to| to as usize >= nodes) {
+        return Err(JsonError(format!(
+            "an edge points to node {bad} of {nodes}"
+        )));
+    }
+    Ok(())
 }
 
 /// How a node's kind maps to a group.
@@ -130,6 +223,47 @@ struct NodeLayout {
     size_at: usize,
     kinds: Vec<KindRule>,
     node_count: usize,
+    /// For the graph: where `edge_count` sits, each type's [`kind`].
+    edge_count_at: Option<usize>,
+    kind_ids: Vec<u8>,
+    edges: Option<EdgeLayout>,
+}
+
+/// Where the edge fields sit, from `snapshot.meta`.
+#[derive(Debug)]
+struct EdgeLayout {
+    stride: usize,
+    type_at: usize,
+    name_at: usize,
+    to_at: usize,
+    types: Vec<u8>,
+}
+
+impl EdgeLayout {
+    fn from_meta(meta: &serde_json::Value) -> Option<EdgeLayout> {
+        let fields: Vec<&str> = meta
+            .get("edge_fields")?
+            .as_array()?
+            .iter()
+            .map(|f| f.as_str().unwrap_or(""))
+            .collect();
+        let at = |name: &str| fields.iter().position(|f| *f == name);
+        let type_at = at("type")?;
+        let types = meta
+            .get("edge_types")?
+            .get(type_at)?
+            .as_array()?
+            .iter()
+            .map(|t| edge::from_json_name(t.as_str().unwrap_or("")) as u8)
+            .collect();
+        Some(EdgeLayout {
+            stride: fields.len(),
+            type_at,
+            name_at: at("name_or_index")?,
+            to_at: at("to_node")?,
+            types,
+        })
+    }
 }
 
 impl NodeLayout {
@@ -161,6 +295,10 @@ impl NodeLayout {
             .ok_or_else(|| {
                 JsonError("snapshot.meta.node_types has no list of node types".into())
             })?;
+        let kind_ids = type_names
+            .iter()
+            .map(|t| kind_from_json_name(t.as_str().unwrap_or("")).map_or(u8::MAX, |k| k as u8))
+            .collect();
         let kinds = type_names
             .iter()
             .map(|t| {
@@ -181,6 +319,9 @@ impl NodeLayout {
             size_at,
             kinds,
             node_count,
+            edge_count_at: at("edge_count").ok(),
+            kind_ids,
+            edges: EdgeLayout::from_meta(meta),
         })
     }
 }
@@ -190,11 +331,27 @@ fn read_nodes<R: Read>(
     l: &NodeLayout,
     groups: &mut Groups,
     slots: &mut HashMap<(u32, u32), u32>,
+    mut graph: Option<&mut CompactGraph>,
 ) -> Result<Vec<Record>> {
     // `node_count` is a hint only; never trust it for a huge allocation.
-    let mut records = Vec::with_capacity(l.node_count.min(1 << 24));
+    let hint = l.node_count.min(1 << 24);
+    let mut records = Vec::with_capacity(hint);
+    let edge_count_at = match (&graph, l.edge_count_at) {
+        (None, _) => usize::MAX,
+        (Some(_), Some(at)) => at,
+        (Some(_), None) => {
+            return Err(JsonError(
+                "snapshot.meta.node_fields has no \"edge_count\"".into(),
+            ))
+        }
+    };
+    if let Some(g) = graph.as_deref_mut() {
+        g.edge_start.reserve(hint + 1);
+        g.node_kind.reserve(hint);
+        g.node_name.reserve(hint);
+    }
     let mut field = 0usize;
-    let (mut t, mut name, mut id, mut size) = (0u64, 0u64, 0u64, 0u64);
+    let (mut t, mut name, mut id, mut size, mut edges) = (0u64, 0u64, 0u64, 0u64, 0u64);
     s.expect(b'[')?;
     if s.peek_token()? == b']' {
         s.bump();
@@ -209,12 +366,21 @@ fn read_nodes<R: Read>(
             id = s.read_uint()?;
         } else if field == l.size_at {
             size = s.read_uint()?;
+        } else if field == edge_count_at {
+            edges = s.read_uint()?;
         } else {
             s.skip_number()?;
         }
         field += 1;
         if field == l.stride {
             field = 0;
+            if let Some(g) = graph.as_deref_mut() {
+                let too_big = |_| s.error("a node field above 2^32");
+                g.edge_start.push(u32::try_from(edges).map_err(too_big)?);
+                g.node_name.push(u32::try_from(name).map_err(too_big)?);
+                g.node_kind
+                    .push(l.kind_ids.get(t as usize).copied().unwrap_or(u8::MAX));
+            }
             let id = u32::try_from(id).map_err(|_| s.error("node id above 2^32"))?;
             let unstable = is_unstable_id(id);
             let how = match l.kinds.get(t as usize) {
@@ -251,6 +417,107 @@ fn read_nodes<R: Read>(
         return Err(s.error("nodes array length is not a multiple of node_fields"));
     }
     Ok(records)
+}
+
+fn read_edges<R: Read>(s: &mut Scanner<R>, l: &NodeLayout, g: &mut CompactGraph) -> Result<()> {
+    let e = l.edges.as_ref().ok_or_else(|| {
+        JsonError("snapshot.meta has no edge_fields/edge_types to read edges with".into())
+    })?;
+    let mut field = 0usize;
+    let (mut t, mut name, mut to) = (0u64, 0u64, 0u64);
+    s.expect(b'[')?;
+    if s.peek_token()? == b']' {
+        s.bump();
+        return Ok(());
+    }
+    loop {
+        if field == e.type_at {
+            t = s.read_uint()?;
+        } else if field == e.name_at {
+            name = s.read_uint()?;
+        } else if field == e.to_at {
+            to = s.read_uint()?;
+        } else {
+            s.skip_number()?;
+        }
+        field += 1;
+        if field == e.stride {
+            field = 0;
+            if to % l.stride as u64 != 0 {
+                return Err(s.error("an edge's to_node is not a node offset"));
+            }
+            let to =
+                u32::try_from(to / l.stride as u64).map_err(|_| s.error("to_node too large"))?;
+            // Element and hidden indexes above 2^32 - 1 print capped.
+            let name = u32::try_from(name).unwrap_or(u32::MAX);
+            g.edge_type.push(
+                e.types
+                    .get(t as usize)
+                    .copied()
+                    .unwrap_or(edge::OTHER as u8),
+            );
+            g.edge_name.push(name);
+            g.edge_to.push(to);
+        }
+        match s.next_token()? {
+            b',' => continue,
+            b']' => break,
+            b => {
+                return Err(s.error(&format!(
+                    "expected ',' or ']' in edges, found {:?}",
+                    b as char
+                )))
+            }
+        }
+    }
+    if field != 0 {
+        return Err(s.error("edges array length is not a multiple of edge_fields"));
+    }
+    Ok(())
+}
+
+/// Reads the strings with indexes in `wanted` from the string table whose
+/// value starts at byte `offset` of `reader` (as [`read_with_graph`] found
+/// it); stops after the last one wanted.
+pub fn read_strings_at<R: Read + Seek>(
+    mut reader: R,
+    offset: u64,
+    wanted: &[u32],
+) -> Result<HashMap<u32, String>> {
+    let mut out = HashMap::with_capacity(wanted.len());
+    let Some(&last) = wanted.iter().max() else {
+        return Ok(out);
+    };
+    let want: std::collections::HashSet<u32> = wanted.iter().copied().collect();
+    reader.seek(SeekFrom::Start(offset))?;
+    let mut s = Scanner::new(reader);
+    s.consumed = offset;
+    s.expect(b'[')?;
+    if s.peek_token()? == b']' {
+        return Ok(out);
+    }
+    let mut buf = Vec::new();
+    for index in 0..=last {
+        if want.contains(&index) {
+            s.read_string(&mut buf)?;
+            out.insert(index, String::from_utf8_lossy(&buf).into_owned());
+        } else if s.peek_token()? == b'"' {
+            s.skip_string()?;
+        } else {
+            s.skip_value()?;
+        }
+        match s.next_token()? {
+            b',' => continue,
+            b']' => break,
+            b => {
+                return Err(s.error(&format!(
+                    "expected ',' or ']' in strings, found {:?}",
+                    b as char
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn read_strings<R: Read>(
@@ -322,11 +589,13 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// Bytes of input consumed so far.
+    fn offset(&self) -> u64 {
+        self.consumed + self.pos as u64
+    }
+
     fn error(&self, what: &str) -> JsonError {
-        JsonError(format!(
-            "heap snapshot: {what} (at byte {})",
-            self.consumed + self.pos as u64
-        ))
+        JsonError(format!("heap snapshot: {what} (at byte {})", self.offset()))
     }
 
     /// Makes at least one byte available; false at end of input.
