@@ -409,6 +409,7 @@ impl Plan {
                         Piece::Gap(k) => parts.push(format!("… {k} steps …")),
                     }
                 }
+                tidy(&mut parts);
                 let s = parts.join(" → ");
                 counts
                     .entry(normalise(&s))
@@ -467,6 +468,18 @@ pub fn step_label(first: bool, name: EdgeName<'_>, node_kind: u32, node: &str) -
         format!("{edge} ({})", bounded(node))
     } else {
         edge
+    }
+}
+
+/// Shortens what a path starts with when it says more than `global`: from
+/// Node 26 on, V8 roots the global object at its native context
+/// (`system / NativeContext → global_object (global (global*))`).
+fn tidy(parts: &mut Vec<String>) {
+    if parts.len() >= 2
+        && parts[0] == "system / NativeContext"
+        && parts[1].starts_with("global_object")
+    {
+        parts.splice(0..2, ["global".to_owned()]);
     }
 }
 

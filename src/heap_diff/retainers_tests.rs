@@ -468,3 +468,15 @@ fn labels_and_normalising() {
         "a → [#] → b[x] → next ×# → … # steps … → [#] (S)"
     );
 }
+
+#[test]
+fn node_26_native_context_roots_print_as_global() {
+    let mut b = Build::new();
+    let context = b.node(kind::HIDDEN, "system / NativeContext");
+    let global = b.node(kind::OBJECT, "global (global*)");
+    let app = b.node(kind::OBJECT, "Object");
+    b.edge(0, edge::ELEMENT, "1", context);
+    b.edge(context, edge::INTERNAL, "global_object", global);
+    b.edge(global, edge::PROPERTY, "app", app);
+    assert_eq!(path_to(&b, app).unwrap(), "global → app (Object)");
+}
