@@ -140,6 +140,12 @@ export interface Config {
  */
 export declare function configure(options?: Partial<Config>): Config
 
+/**
+ * How each allocation site changed from `before` to `after` (two results
+ * of `samplingProfile()`), the most grown first.
+ */
+export declare function diffProfiles(before: SamplingProfile, after: SamplingProfile): SamplingDiff
+
 /** One event for the JS emitter, in the order they happened. */
 export type Event =
   | { kind: 'stats'; stats: Stats }
@@ -303,6 +309,13 @@ export interface LeakInfo {
   growth: number
   /** e.g. `heap growth over 7 GCs (13s) - 1806.04 mb/hr`. */
   reason: string
+  /**
+   * Only while allocation sampling runs (`memwatch.startSampling()`): the
+   * allocation sites whose live sampled bytes grew most since the
+   * detector started (the listener was attached, sampling started, or
+   * the previous report), most grown first, at most 10.
+   */
+  sites?: Array<SamplingSite>
 }
 
 /**
@@ -339,11 +352,127 @@ export interface RetainerPath {
 /** The leak detector's rule. */
 export type Rule = 'trend' | 'classic'
 
+/**
+ * What `memwatch.diffProfiles(before, after)` returns: how each allocation
+ * site changed.
+ */
+export interface SamplingDiff {
+  /** `before.time`. */
+  before: Date
+  /** `after.time`. */
+  after: Date
+  /** Change of the totals. */
+  total: SamplingTotal
+  /**
+   * The sites whose bytes or count changed (matched by their frames), the
+   * most grown first, the most shrunk last.
+   */
+  sites: Array<SamplingSite>
+}
+
+/** One stack frame of an allocation site. */
+export interface SamplingFrame {
+  /**
+   * Function name; `(anonymous)` for a function without one. V8's own
+   * frames read `(V8 API)`, `(GC)`, `(JS)`, `(program)`….
+   */
+  function: string
+  /** Script path or URL (`file:///…` for ES modules); empty for V8's frames. */
+  script: string
+  /**
+   * 1-based line of the function's definition (V8 reports where the
+   * function starts, not the allocating line); 0 when unknown.
+   */
+  line: number
+  /** 1-based column of the function's definition; 0 when unknown. */
+  column: number
+}
+
+/** Options of `memwatch.startSampling()`. */
+export interface SamplingOptions {
+  /**
+   * Mean bytes allocated between two samples: an integer from 1 to
+   * 2147483647; default 524288 (512 KiB). Smaller is finer and costlier.
+   */
+  intervalBytes?: number
+  /** Frames kept per sample: an integer from 1 to 1024; default 64. */
+  stackDepth?: number
+}
+
+/**
+ * The current profile: live sampled allocations by allocation stack,
+ * largest first. An `Error` when sampling is not running, or was stopped
+ * by another profiler.
+ */
+export declare function samplingProfile(): SamplingProfile
+
+/**
+ * What `memwatch.samplingProfile()` returns: the live heap by allocation
+ * stack, as V8's sampling heap profiler estimates it now.
+ */
+export interface SamplingProfile {
+  /** When the profile was read. */
+  time: Date
+  /** The sampling interval in force. */
+  intervalBytes: number
+  /** The stack depth in force. */
+  stackDepth: number
+  /** Sums over `sites`. */
+  total: SamplingTotal
+  /** Every site with live sampled allocations, largest `bytes` first. */
+  sites: Array<SamplingSite>
+}
+
+/** The settings in force while sampling runs in this thread, else null. */
+export declare function samplingSettings(): SamplingSettings | null
+
+/** How allocation sampling runs. */
+export interface SamplingSettings {
+  /** Mean bytes allocated between two samples. */
+  intervalBytes: number
+  /** Frames kept per sample. */
+  stackDepth: number
+}
+
+/**
+ * The live sampled allocations of one allocation stack (in a diff: their
+ * change, which may be negative).
+ */
+export interface SamplingSite {
+  /**
+   * The allocating function first, then its callers, as in a stack trace
+   * (at most `stackDepth`). A function that V8 inlined into its caller is
+   * not a frame of its own: its allocations are its caller's.
+   */
+  frames: Array<SamplingFrame>
+  /**
+   * Estimated live bytes allocated here: each sample stands for about
+   * `intervalBytes` of allocation.
+   */
+  bytes: number
+  /** Estimated live objects allocated here. */
+  count: number
+}
+
+/** Estimated live bytes and objects over all sites. */
+export interface SamplingTotal {
+  bytes: number
+  count: number
+}
+
 /** Tells the native side which events have listeners. */
 export declare function setInterest(stats: boolean, leak: boolean): void
 
 /** Where HeapDiff's snapshots come from. */
 export type SnapshotSource = 'v8' | 'json'
+
+/**
+ * Starts V8's sampling heap profiler in this thread and returns the
+ * settings in force. `TypeError`/`RangeError` naming a bad option; an
+ * `Error` if sampling already runs here (ours or another profiler's), or
+ * is not available (fallback backend, unverified Node, missing symbol).
+ */
+export declare function startSampling(options?: SamplingOptions): SamplingSettings
 
 /** Heap statistics after a full (mark-sweep-compact) GC. Bytes unless said. */
 export interface Stats {
@@ -421,6 +550,12 @@ export interface Stats {
   total_allocated_bytes?: number
 }
 
+/**
+ * Stops sampling in this thread (its samples are dropped); false if it was
+ * not running.
+ */
+export declare function stopSampling(): boolean
+
 /** Reads `trackGC`'s counters for this thread. */
 export declare function trackGcCounts(): TrackGcCounts
 
@@ -470,3 +605,9 @@ export declare function trackGcSetup(create: (register: (target: object, id: num
  * and returns its result (the fallback's V8 flag flip; see `gc::flags`).
  */
 export declare function withV8FlagsLock(f: () => unknown): unknown
+
+/**
+ * Writes the current profile to `path` in pprof's format (gzipped
+ * `profile.proto`) and returns it, as `samplingProfile()` would have.
+ */
+export declare function writeProfile(path: string): SamplingProfile

@@ -26,7 +26,7 @@ use crate::gc::kind::{GcFlags, GcKind};
 use crate::gc::leak::{LeakConfig, LeakDetector};
 use crate::gc::probe::{ProbeConfig, Prober};
 use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
-use crate::payload::{Event, LeakInfo, Stats};
+use crate::payload::{Event, LeakInfo, SamplingSite, Stats};
 use crate::track::Tracker;
 
 /// Calls the JS event handler on the isolate's loop with the events due.
@@ -180,6 +180,8 @@ pub struct IsolateState {
     pub track: Rc<Tracker>,
     /// HeapDiff's part.
     pub heap_diff: crate::heap_diff::PerIsolate,
+    /// Allocation sampling's part.
+    pub sampling: crate::sampling::PerIsolate,
     /// Major version of the running Node.
     pub node_major: u32,
     gc: Rc<GcSide>,
@@ -202,6 +204,7 @@ impl IsolateState {
         Rc::new(IsolateState {
             track: Rc::default(),
             heap_diff: Default::default(),
+            sampling: Default::default(),
             node_major,
             gc,
             hooks: RefCell::new(hooks),
@@ -225,6 +228,7 @@ impl IsolateState {
     /// the env cleanup hook, before N-API tears the env down.
     pub fn close(&self) {
         self.track.close();
+        self.sampling.close();
         self.closed.set(true);
         let hooks = self.hooks.borrow_mut().take();
         drop(hooks);
@@ -269,10 +273,14 @@ impl IsolateState {
         }
     }
 
-    /// Sets what JS listens to.
-    pub fn set_interest(&self, interest: Interest) {
+    /// Sets what JS listens to. A `leak` listener attached or removed
+    /// moves the baseline of the allocation sites its reports carry.
+    pub fn set_interest(&self, env: &Env, interest: Interest) {
         if !self.closed.get() {
-            self.gc.interest.set(interest);
+            let was = self.gc.interest.replace(interest);
+            if was.leak != interest.leak {
+                self.sampling.watch_leaks(env, interest.leak);
+            }
         }
     }
 
@@ -285,20 +293,22 @@ impl IsolateState {
             #[allow(deprecated)]
             let _ = waker.unref(env);
         }
-        self.process_records();
+        self.process_records(env);
         std::mem::take(&mut *self.ready.borrow_mut())
     }
 
-    fn process_records(&self) {
+    fn process_records(&self, env: &Env) {
         let records = std::mem::take(&mut *self.gc.records.borrow_mut());
         for gc in &records {
-            self.process(gc, true);
+            self.process(env, gc, true);
         }
     }
 
     /// One full GC through memwatch's maths, the probe's bookkeeping and the
-    /// leak detector; queues its events and returns its stats.
-    fn process(&self, gc: &FullGc, emit_stats: bool) -> Stats {
+    /// leak detector; queues its events and returns its stats. On the event
+    /// loop (or in a JS call), never inside a GC: a `leak` report reads the
+    /// allocation profile, which allocates on the JS heap.
+    fn process(&self, env: &Env, gc: &FullGc, emit_stats: bool) -> Stats {
         let base = self.engine.borrow_mut().observe(gc);
         let stats = Stats::new(gc, &base);
         self.prober
@@ -312,16 +322,23 @@ impl IsolateState {
         } else {
             None
         };
+        // The allocation sites that grew since the detector started, while
+        // sampling runs (read before `ready` is borrowed: it allocates).
+        let leak = leak.map(|report| LeakInfo {
+            sites: self
+                .sampling
+                .leak_sites(env)
+                .map(|sites| sites.iter().map(SamplingSite::from).collect()),
+            ..LeakInfo::from(&report)
+        });
         let mut ready = self.ready.borrow_mut();
         if emit_stats && interest.stats {
             ready.push(Event::Stats {
                 stats: stats.clone(),
             });
         }
-        if let Some(report) = leak {
-            ready.push(Event::Leak {
-                leak: LeakInfo::from(&report),
-            });
+        if let Some(leak) = leak {
+            ready.push(Event::Leak { leak });
         }
         stats
     }
@@ -330,8 +347,8 @@ impl IsolateState {
     /// first, so events stay in order; with `emit` its `stats` event is
     /// delivered on the next loop turn, which the wake-up keeps alive.
     fn forced(&self, env: &Env, gc: &FullGc, emit: bool) -> Stats {
-        self.process_records();
-        let stats = self.process(gc, emit);
+        self.process_records(env);
+        let stats = self.process(env, gc, emit);
         if !self.ready.borrow().is_empty() {
             self.gc.wake(Some(env));
         }
@@ -404,9 +421,14 @@ impl IsolateState {
         )
     }
 
-    /// Replaces the settings; the detector and the probe start afresh.
-    pub fn set_config(&self, leak: LeakConfig, probe: ProbeConfig) {
+    /// Replaces the settings; the detector and the probe start afresh, and
+    /// so does the baseline of the allocation sites a report carries.
+    pub fn set_config(&self, env: &Env, leak: LeakConfig, probe: ProbeConfig) {
         *self.leak.borrow_mut() = LeakDetector::new(leak);
         *self.prober.borrow_mut() = Prober::new(probe);
+        let watching = self.gc.interest.get().leak;
+        if watching {
+            self.sampling.watch_leaks(env, true);
+        }
     }
 }

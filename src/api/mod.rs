@@ -5,6 +5,7 @@
 
 pub mod gc;
 pub mod heap_diff;
+pub mod sampling;
 pub mod track;
 
 mod describe;
