@@ -118,13 +118,24 @@ pub fn message(p: &Profile) -> pb::Profile {
         string_table: s.list,
         drop_frames: 0,
         keep_frames: 0,
-        time_nanos: (p.time_ms * 1e6) as i64,
+        time_nanos: nanos(p.time_ms),
         duration_nanos: 0,
         period_type,
         period: i64::try_from(p.interval_bytes).unwrap_or(i64::MAX),
         comment: Vec::new(),
         default_sample_type,
     }
+}
+
+/// Ms since the epoch as ns, without a float's rounding of the whole.
+fn nanos(ms: f64) -> i64 {
+    if !ms.is_finite() {
+        return 0;
+    }
+    let whole = ms.trunc();
+    (whole as i64)
+        .saturating_mul(1_000_000)
+        .saturating_add(((ms - whole) * 1e6).round() as i64)
 }
 
 /// The profile encoded and gzipped, as pprof files are.
