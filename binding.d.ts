@@ -423,9 +423,6 @@ export interface SamplingProfile {
   sites: Array<SamplingSite>
 }
 
-/** The settings in force while sampling runs in this thread, else null. */
-export declare function samplingSettings(): SamplingSettings | null
-
 /** How allocation sampling runs. */
 export interface SamplingSettings {
   /** Mean bytes allocated between two samples. */

@@ -845,7 +845,6 @@ module.exports.observeFallbackGc = nativeBinding.observeFallbackGc
 module.exports.probeIfDue = nativeBinding.probeIfDue
 module.exports.Rule = nativeBinding.Rule
 module.exports.samplingProfile = nativeBinding.samplingProfile
-module.exports.samplingSettings = nativeBinding.samplingSettings
 module.exports.setInterest = nativeBinding.setInterest
 module.exports.SnapshotSource = nativeBinding.SnapshotSource
 module.exports.startSampling = nativeBinding.startSampling

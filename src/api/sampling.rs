@@ -121,12 +121,6 @@ pub fn stop_sampling(env: Env) -> Result<bool> {
     Ok(state(&env)?.sampling.stop())
 }
 
-/// The settings in force while sampling runs in this thread, else null.
-#[napi]
-pub fn sampling_settings(env: Env) -> Result<Option<SamplingSettings>> {
-    Ok(state(&env)?.sampling.running().map(SamplingSettings::from))
-}
-
 /// The current profile: live sampled allocations by allocation stack,
 /// largest first. An `Error` when sampling is not running, or was stopped
 /// by another profiler.

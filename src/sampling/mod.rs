@@ -102,11 +102,6 @@ impl PerIsolate {
         }
     }
 
-    /// The settings in force while sampling runs.
-    pub fn running(&self) -> Option<Settings> {
-        self.on.get().map(|on| on.settings)
-    }
-
     /// Starts sampling with `settings`. Errors: unavailable here, already
     /// running (ours), or another profiler owns V8's sampler.
     pub fn start(
