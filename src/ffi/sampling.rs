@@ -138,6 +138,13 @@ impl SamplingApi {
     /// Resolves the sampling symbols for a verified layout; an error if the
     /// layout has no verified `AllocationProfile` or a symbol is missing.
     pub fn resolve(layout: Layout) -> Result<SamplingApi, Missing> {
+        // MSVC lays vtables out otherwise (one scalar deleting destructor
+        // taking a flag): the slots in the table are Itanium ones.
+        if cfg!(windows) {
+            return Err(Missing(
+                "an Itanium C++ ABI v8::AllocationProfile (MSVC's vtable is not verified)".into(),
+            ));
+        }
         let Some(profile) = layout.allocation_profile else {
             return Err(Missing(format!(
                 "a verified v8::AllocationProfile layout for Node {}",

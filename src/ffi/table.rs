@@ -22,7 +22,8 @@ pub struct Layout {
 }
 
 /// The parts of `v8::AllocationProfile` read without headers: a C++ object
-/// with a vtable, and its tree of `AllocationProfile::Node`s.
+/// with a vtable, and its tree of `AllocationProfile::Node`s (Itanium C++
+/// ABI: Linux and macOS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AllocationProfileLayout {
     /// vtable slot of `Node* GetRootNode()`.
