@@ -70,3 +70,7 @@ pub fn diff_files(before: &Path, after: &Path, retainers: Option<u32>) -> Result
         }
     }
 }
+
+#[cfg(test)]
+#[path = "files_tests.rs"]
+mod tests;
