@@ -45,9 +45,52 @@ const BY_NAME_KEYED: u32 = u32::MAX - 1;
 /// name in `groups`. Records come in file order (unsorted), excluded groups
 /// included.
 pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Record>> {
+    let mut records = Vec::new();
+    let names = stream_records(reader, groups, |r| records.push(r))?;
+    for r in &mut records {
+        r.group = names.group(r.group);
+    }
+    Ok(records)
+}
+
+/// The final groups of the records [`stream_records`] handed out: an object
+/// node's group is known only once the strings (the last section) are read.
+pub struct Names {
+    resolved: Vec<u32>,
+}
+
+impl Names {
+    /// The group of a streamed record whose `group` was `raw`.
+    pub fn group(&self, raw: u32) -> u32 {
+        if raw & PENDING != 0 {
+            self.resolved[(raw & !PENDING) as usize]
+        } else {
+            raw
+        }
+    }
+
+    /// True if `raw` is a provisional group (to be mapped by [`Names::group`]).
+    pub fn is_pending(raw: u32) -> bool {
+        raw & PENDING != 0
+    }
+
+    /// Provisional groups handed out (each below `PENDING | count`).
+    pub fn pending_count(&self) -> usize {
+        self.resolved.len()
+    }
+}
+
+/// Hands each node of a JSON heap snapshot to `on_node` in file order while
+/// reading, so no record set is held. A record's `group` may be provisional
+/// ([`Names::is_pending`]); the returned [`Names`] maps it to its group.
+pub fn stream_records<R: Read>(
+    reader: R,
+    groups: &mut Groups,
+    mut on_node: impl FnMut(Record),
+) -> Result<Names> {
     let mut s = Scanner::new(reader);
     let mut layout: Option<NodeLayout> = None;
-    let mut records: Option<Vec<Record>> = None;
+    let mut nodes_seen = false;
     // (name string index, how to group) -> provisional slot; slot -> name
     let mut slots: HashMap<(u32, u32), u32> = HashMap::new();
     let mut names: Vec<Option<Vec<u8>>> = Vec::new();
@@ -71,11 +114,12 @@ pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Recor
                 let l = layout.as_ref().ok_or_else(|| {
                     JsonError("\"nodes\" comes before \"snapshot\" (no meta to read it)".into())
                 })?;
-                records = Some(read_nodes(&mut s, l, groups, &mut slots)?);
+                read_nodes(&mut s, l, groups, &mut slots, &mut on_node)?;
+                nodes_seen = true;
                 names = vec![None; slots.len()];
             }
             b"strings" => {
-                if records.is_none() {
+                if !nodes_seen {
                     return Err(JsonError("\"strings\" comes before \"nodes\"".into()));
                 }
                 read_strings(&mut s, &slots, &mut names)?;
@@ -89,7 +133,9 @@ pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Recor
             b => return Err(s.error(&format!("expected ',' or '}}', found {:?}", b as char))),
         }
     }
-    let mut records = records.ok_or_else(|| JsonError("no \"nodes\" in heap snapshot".into()))?;
+    if !nodes_seen {
+        return Err(JsonError("no \"nodes\" in heap snapshot".into()));
+    }
     if !slots.is_empty() && !strings_seen {
         return Err(JsonError("no \"strings\" in heap snapshot".into()));
     }
@@ -105,12 +151,7 @@ pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Recor
             group => groups.intern_keyed(group, name),
         };
     }
-    for r in &mut records {
-        if r.group & PENDING != 0 {
-            r.group = resolved[(r.group & !PENDING) as usize];
-        }
-    }
-    Ok(records)
+    Ok(Names { resolved })
 }
 
 /// How a node's kind maps to a group.
@@ -129,7 +170,6 @@ struct NodeLayout {
     id_at: usize,
     size_at: usize,
     kinds: Vec<KindRule>,
-    node_count: usize,
 }
 
 impl NodeLayout {
@@ -172,7 +212,6 @@ impl NodeLayout {
                 }
             })
             .collect();
-        let node_count = v.get("node_count").and_then(|n| n.as_u64()).unwrap_or(0) as usize;
         Ok(NodeLayout {
             stride: fields.len(),
             type_at,
@@ -180,7 +219,6 @@ impl NodeLayout {
             id_at,
             size_at,
             kinds,
-            node_count,
         })
     }
 }
@@ -190,15 +228,14 @@ fn read_nodes<R: Read>(
     l: &NodeLayout,
     groups: &mut Groups,
     slots: &mut HashMap<(u32, u32), u32>,
-) -> Result<Vec<Record>> {
-    // `node_count` is a hint only; never trust it for a huge allocation.
-    let mut records = Vec::with_capacity(l.node_count.min(1 << 24));
+    on_node: &mut impl FnMut(Record),
+) -> Result<()> {
     let mut field = 0usize;
     let (mut t, mut name, mut id, mut size) = (0u64, 0u64, 0u64, 0u64);
     s.expect(b'[')?;
     if s.peek_token()? == b']' {
         s.bump();
-        return Ok(records);
+        return Ok(());
     }
     loop {
         if field == l.type_at {
@@ -234,7 +271,7 @@ fn read_nodes<R: Read>(
                 (None, Some(KindRule::Fixed(g))) => *g,
                 (None, _) => groups.for_unknown_kind_name(&t.to_string()),
             };
-            records.push(Record { id, group, size });
+            on_node(Record { id, group, size });
         }
         match s.next_token()? {
             b',' => continue,
@@ -250,7 +287,7 @@ fn read_nodes<R: Read>(
     if field != 0 {
         return Err(s.error("nodes array length is not a multiple of node_fields"));
     }
-    Ok(records)
+    Ok(())
 }
 
 fn read_strings<R: Read>(
