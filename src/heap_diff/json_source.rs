@@ -10,7 +10,7 @@
 //! last, so object nodes first get a provisional group per name string index,
 //! resolved once the strings are read.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io::{self, Read};
 
 use super::records::{is_unstable_id, kind, kind_from_json_name, Groups, Record};
@@ -92,7 +92,7 @@ pub fn stream_records<R: Read>(
     let mut layout: Option<NodeLayout> = None;
     let mut nodes_seen = false;
     // (name string index, how to group) -> provisional slot; slot -> name
-    let mut slots: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut slots: HashMap<(u32, u32), u32> = HashMap::default();
     let mut names: Vec<Option<Vec<u8>>> = Vec::new();
     let mut strings_seen = false;
     let mut key = Vec::new();
@@ -237,17 +237,21 @@ fn read_nodes<R: Read>(
         s.bump();
         return Ok(());
     }
+    let wanted = |f: usize| f == l.type_at || f == l.name_at || f == l.id_at || f == l.size_at;
     loop {
+        let (value, separator) = match s.uint_then_separator() {
+            Some(fast) => fast,
+            None if wanted(field) => (s.read_uint()?, s.next_token()?),
+            None => (s.skip_number().map(|()| 0)?, s.next_token()?),
+        };
         if field == l.type_at {
-            t = s.read_uint()?;
+            t = value;
         } else if field == l.name_at {
-            name = s.read_uint()?;
+            name = value;
         } else if field == l.id_at {
-            id = s.read_uint()?;
+            id = value;
         } else if field == l.size_at {
-            size = s.read_uint()?;
-        } else {
-            s.skip_number()?;
+            size = value;
         }
         field += 1;
         if field == l.stride {
@@ -273,7 +277,7 @@ fn read_nodes<R: Read>(
             };
             on_node(Record { id, group, size });
         }
-        match s.next_token()? {
+        match separator {
             b',' => continue,
             b']' => break,
             b => {
@@ -296,7 +300,8 @@ fn read_strings<R: Read>(
     names: &mut [Option<Vec<u8>>],
 ) -> Result<()> {
     // string index -> the slots that want it
-    let mut wanted: HashMap<u32, Vec<u32>> = HashMap::with_capacity(slots.len());
+    let mut wanted: HashMap<u32, Vec<u32>> =
+        HashMap::with_capacity_and_hasher(slots.len(), Default::default());
     for (&(idx, _), &slot) in slots {
         wanted.entry(idx).or_default().push(slot);
     }
@@ -443,6 +448,30 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// The nodes array's common case, read straight from the buffer: a
+    /// plain integer of up to 19 digits and the `,` or `]` right after it.
+    /// `None` (nothing consumed) for anything else: whitespace, a sign, a
+    /// fraction, the end of the buffer; the general path reads those.
+    #[inline]
+    fn uint_then_separator(&mut self) -> Option<(u64, u8)> {
+        let chunk = &self.buf[self.pos..self.len];
+        let digits = chunk
+            .iter()
+            .take(19)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        match chunk.get(digits) {
+            Some(&sep @ (b',' | b']')) if digits > 0 => {
+                let v = chunk[..digits]
+                    .iter()
+                    .fold(0u64, |v, &b| v * 10 + u64::from(b - b'0'));
+                self.pos += digits + 1;
+                Some((v, sep))
+            }
+            _ => None,
+        }
+    }
+
     /// A non-negative integer (a fraction or exponent is accepted when the
     /// value is integral).
     #[inline]
@@ -507,14 +536,19 @@ impl<R: Read> Scanner<R> {
         if !(first.is_ascii_digit() || first == b'-') {
             return Err(self.error(&format!("expected a number, found {:?}", first as char)));
         }
-        while let Some(b) = self.peek()? {
-            if b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-') {
-                self.bump();
-            } else {
-                break;
+        loop {
+            let chunk = &self.buf[self.pos..self.len];
+            let n = chunk
+                .iter()
+                .position(|&b| {
+                    !(b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+                })
+                .unwrap_or(chunk.len());
+            self.pos += n;
+            if self.pos < self.len || !self.fill()? {
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     /// Reads a JSON string, unescaped to UTF-8, into `out`.
@@ -526,10 +560,7 @@ impl<R: Read> Scanner<R> {
                 return Err(self.error("unterminated string"));
             }
             let chunk = &self.buf[self.pos..self.len];
-            let n = chunk
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\')
-                .unwrap_or(chunk.len());
+            let n = memchr::memchr2(b'"', b'\\', chunk).unwrap_or(chunk.len());
             out.extend_from_slice(&chunk[..n]);
             self.pos += n;
             if self.pos == self.len {
@@ -602,7 +633,7 @@ impl<R: Read> Scanner<R> {
                 return Err(self.error("unterminated string"));
             }
             let chunk = &self.buf[self.pos..self.len];
-            match chunk.iter().position(|&b| b == b'"' || b == b'\\') {
+            match memchr::memchr2(b'"', b'\\', chunk) {
                 None => self.pos = self.len,
                 Some(n) => {
                     let b = chunk[n];
@@ -640,11 +671,9 @@ impl<R: Read> Scanner<R> {
                 }
                 let chunk = &self.buf[self.pos..self.len];
                 let n = if in_string {
-                    chunk.iter().position(|&c| c == b'"' || c == b'\\')
+                    memchr::memchr2(b'"', b'\\', chunk)
                 } else {
-                    chunk
-                        .iter()
-                        .position(|&c| matches!(c, b'"' | b'[' | b']' | b'{' | b'}'))
+                    find_structural(chunk)
                 }
                 .unwrap_or(chunk.len());
                 if let Some(o) = out.as_deref_mut() {
@@ -705,6 +734,28 @@ impl<R: Read> Scanner<R> {
             }
         }
     }
+}
+
+/// The first `"`, `[`, `]`, `{` or `}` in `chunk`. Blocks of 32 bytes are
+/// tested branch-free first (vectorised by the compiler): in the arrays of
+/// numbers that make up most of a snapshot, no byte passes.
+fn find_structural(chunk: &[u8]) -> Option<usize> {
+    let exact = |c: &u8| matches!(c, b'"' | b'[' | b']' | b'{' | b'}');
+    let mut blocks = chunk.chunks_exact(32);
+    let mut at = 0;
+    for block in &mut blocks {
+        // Every structural byte is '"' or at least '[' (0x5B).
+        if block
+            .iter()
+            .fold(false, |any, &c| any | (c == b'"') | (c >= b'['))
+        {
+            if let Some(i) = block.iter().position(exact) {
+                return Some(at + i);
+            }
+        }
+        at += 32;
+    }
+    blocks.remainder().iter().position(exact).map(|i| at + i)
 }
 
 fn push_char(out: &mut Vec<u8>, c: char) {
