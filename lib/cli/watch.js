@@ -104,7 +104,14 @@ function watch(opts) {
     const key = `${hello.pid}/${hello.thread}`
     let p = state.processes.get(key)
     if (!p) {
-      const script = hello.argv && hello.argv[1] && !hello.argv[1].startsWith('-') ? path.basename(hello.argv[1]) : 'node'
+      // A worker is named after its process's main thread.
+      const mainThread = state.processes.get(`${hello.pid}/0`)
+      const script =
+        hello.main === false && mainThread
+          ? mainThread.label.replace(/\[\d+\]$/, '')
+          : hello.argv && hello.argv[1] && !hello.argv[1].startsWith('-')
+            ? path.basename(hello.argv[1])
+            : 'node'
       p = {
         label: `${script}[${hello.pid}]${hello.main === false ? ` worker ${hello.thread}` : ''}`,
         pid: hello.pid,
