@@ -20,6 +20,26 @@ const MIN_FILE = 500 * 1e6
 const PEER_HEAP_MB = 8192
 const MEMLAB = 'memlab@2.0.5'
 
+/**
+ * One run of a peer in a fresh process, like lib.runOnce, but a failure is
+ * reported by the line that names the error (V8's fatal "heap out of
+ * memory", a RangeError, ...), not the stack's last lines.
+ */
+function peerOnce(lib, v) {
+  const r = spawnSync(process.execPath, [...(v.nodeArgs || []), v.script, ...v.args], {
+    env: { ...process.env, NODE_PATH: path.join(lib.PEERS_DIR, 'node_modules'), MEMWATCH_RS: lib.ROOT },
+    encoding: 'utf8',
+    timeout: v.timeout,
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  const last = (r.stdout || '').trim().split('\n').pop()
+  if (r.status === 0 && last) return JSON.parse(last)
+  if (r.error && r.error.code === 'ETIMEDOUT') return { error: `timed out after ${v.timeout / 1000} s` }
+  const lines = (r.stderr || '').split('\n').map((l) => l.trim())
+  const why = lines.find((l) => /heap out of memory|^\w*Error\b|Error:/.test(l)) || lines.filter(Boolean).pop() || ''
+  return { error: `exit ${r.status}${r.signal ? ' ' + r.signal : ''}: ${why}` }
+}
+
 function snapshotFiles(lib, notes) {
   const files = ['before', 'after'].map((f) => path.join(CACHE, `${f}.heapsnapshot`))
   const ok = () => files.every((f) => fs.existsSync(f) && fs.statSync(f).size >= MIN_FILE)
@@ -73,14 +93,14 @@ module.exports = {
     const res = lib.interleave(ours, runs)
     for (const p of peers) {
       console.error(`bench: diff-files, ${p.label} (once) ...`)
-      res[p.name] = [lib.runOnce(p)]
+      res[p.name] = [peerOnce(lib, p)]
     }
     const rows = []
     for (const v of [...ours, ...peers]) {
       const r = res[v.name]
       const err = lib.firstError(r)
       if (err) {
-        rows.push([v.label, `failed: ${err.slice(0, 160)}`, '', '', '', '', ''])
+        rows.push([v.label, `failed: ${err.slice(0, 160).replace(/\|/g, '/')}`, '', '', '', '', ''])
         continue
       }
       const wall = lib.med(r, 'wallMs')

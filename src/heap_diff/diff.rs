@@ -97,6 +97,8 @@ struct Unresolved {
     pending: Vec<Acc>,
     /// Nodes without a stable id: (count, bytes) per provisional group.
     keyed: HashMap<u32, (u64, i64)>,
+    /// The "before" record after the last one matched.
+    next: usize,
 }
 
 const PENDING_BIT: u32 = 1 << 31;
@@ -148,7 +150,16 @@ impl<'a> DiffBuilder<'a> {
         };
         let b = &self.before.records;
         let reported = |g: u32| u.before_reported.get(g as usize).copied().unwrap_or(g);
-        match b.binary_search_by_key(&r.id, |x| x.id) {
+        // V8 writes nodes in ascending id order, so the node after the last
+        // match is almost always the next one; search only when it is not.
+        let found = match b.get(u.next) {
+            Some(x) if x.id == r.id => Ok(u.next),
+            _ => b.binary_search_by_key(&r.id, |x| x.id),
+        };
+        if let Ok(i) = found {
+            u.next = i + 1;
+        }
+        match found {
             Ok(i)
                 if reported(b[i].group) == b[i].group
                     && self.seen[i / 64] & (1 << (i % 64)) == 0 =>
