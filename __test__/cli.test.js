@@ -24,13 +24,13 @@ const tmpFile = (name) => path.join(tmp, `${++files}-${name}`)
 
 /** Runs the command to its end: { status, signal, stdout, stderr }. */
 function cli(args, { timeout = 120_000, cwd = tmp } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout, env: { ...process.env, NODE_OPTIONS: '' } })
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout })
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }
 }
 
 /** Starts the command; resolves `waitFor(text)` once stdout holds `text`, `done` at its end. */
 function start(args) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...process.env, NODE_OPTIONS: '' } })
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp })
   let stdout = ''
   let stderr = ''
   const waiters = []
@@ -208,7 +208,7 @@ test('watch in a terminal: Ctrl-C reaches the program once, not twice', { skip: 
   // it becomes a SIGINT to the terminal's foreground group.
   const log = tmpFile('tty.log')
   const command = [process.execPath, BIN, ...watchArgs(tmpFile('tty.html'), tmpFile('tty.json'), 'wait')].map((a) => `'${a}'`).join(' ')
-  const child = spawn('/usr/bin/script', ['-qfec', command, log], { cwd: tmp, env: { ...process.env, NODE_OPTIONS: '' } })
+  const child = spawn('/usr/bin/script', ['-qfec', command, log], { cwd: tmp })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
   const until = (text) =>
