@@ -839,6 +839,7 @@ module.exports.NativeHeapDiff = nativeBinding.NativeHeapDiff
 module.exports.attach = nativeBinding.attach
 module.exports.Backend = nativeBinding.Backend
 module.exports.configure = nativeBinding.configure
+module.exports.diffSnapshotFiles = nativeBinding.diffSnapshotFiles
 module.exports.gc = nativeBinding.gc
 module.exports.leakStatus = nativeBinding.leakStatus
 module.exports.LeakVerdict = nativeBinding.LeakVerdict

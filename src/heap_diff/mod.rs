@@ -7,6 +7,7 @@
 //! into V8 (through `crate::ffi`); the rest is plain data, unit-tested.
 
 pub mod diff;
+pub mod files;
 pub mod json_source;
 pub mod records;
 pub mod session;
