@@ -31,12 +31,6 @@ export declare class NativeHeapDiff {
    * 100 (`TypeError` / `RangeError` naming it otherwise).
    */
   static retainersOption(options?: unknown): number | null
-  /**
-   * Diffs two `.heapsnapshot` files (no V8 snapshot is taken), with up to
-   * `retainers` paths for each group that grew most: the JSON reader's
-   * whole route, offline. Times are the files' modification times.
-   */
-  static diffFiles(before: string, after: string, retainers?: number | undefined | null): HeapDiffResult
   /** Takes no snapshot: `captureV8()` / `captureJson()` do. */
   constructor()
   /**
@@ -101,34 +95,44 @@ export interface AttachInfo {
 export type Backend = 'v8' | 'fallback'
 
 /**
- * Leak detector and probe settings (`memwatch.configure()`); see README for
- * each option's meaning.
+ * Leak detector and probe settings (`memwatch.configure()`); README's
+ * "The rule" explains each, docs/leak-detector.md why the defaults.
  */
 export interface Config {
-  /** `'trend'` (default) or `'classic'` (memwatch's rule, fixed). */
+  /** `'rate'` (default) or `'classic'` (memwatch's rule, fixed). */
   rule: Rule
-  /** Trend: the heap floor must have been rising at least this long, ms. Default 12000; 0 to 86400000. */
-  minDurationMs: number
-  /** Trend: at least this many full GCs after the one growth started from. Default 2; 2 to 1000. */
-  minGcs: number
-  /** Trend: the floor must have risen by at least this many bytes. Default 4194304; 0 to 2^53-1. */
+  /** The lower confidence bound of the growth rate must reach this, bytes per hour. Default 1048576; 0 to 2^53-1. */
+  minRateBytesPerHour: number
+  /** ...and this percentage of the starting floor per hour. Default 1; 0 to 10000. */
+  minRatePercent: number
+  /** One-sided confidence of the rate's bounds. Default 0.95; 0.5 to 0.9999. */
+  confidence: number
+  /** The rise at the lower-bound rate must be this many times the bases' scatter. Default 2.5; 0 to 1000. */
+  minSignalToNoise: number
+  /** ...and at least this many bytes. Default 1048576; 0 to 2^53-1. */
   minGrowthBytes: number
-  /** Trend: and by at least this percent of where it started. Default 50; 0 to 10000. */
-  minGrowthPercent: number
-  /** Trend: how far (fraction of the growth) the floor may stray from a straight line. Default 0.15; 0 to 1. */
-  maxDeviation: number
-  /** Trend: the largest recent fall may be at most this fraction of the growth. Default 0.15; 0 to 1. */
-  maxDip: number
-  /** Trend: full GCs older than this are forgotten, ms. Default 1800000; 1000 to 604800000, at least `minDurationMs`. */
+  /** Growth must be sustained this long before a report (warm-up is not a leak), ms. Default 120000; 0 to 86400000. */
+  graceMs: number
+  /** Report before the grace period when the heap limit is this close at the current rate, ms. Default 900000; 0 (never) to 86400000. */
+  limitHorizonMs: number
+  /** No growth shorter than this is reported, even near the limit, ms. Default 15000; 0 to 86400000. */
+  minDurationMs: number
+  /** Full GCs older than this are forgotten (older ones are thinned first), ms. Default 21600000; 60000 to 604800000, at least `graceMs` and `minDurationMs`. */
   windowMs: number
-  /** Classic: report after this many consecutive growing full GCs. Default 5; 1 to 1000. */
+  /** A continuing leak is reported again this long after its first report, then at doubling intervals, ms. Default 120000; 1000 to 86400000. */
+  repeatMs: number
+  /** Longest interval between reports of a continuing leak, ms. Default 3600000; `repeatMs` to 604800000. */
+  repeatMaxMs: number
+  /** Classic rule: report after this many consecutive growing full GCs. Default 5; 1 to 1000. */
   classicStreak: number
-  /** Ask V8 for early full GCs while a `leak` listener is attached. Default true. */
+  /** Ask V8 for extra full GCs while a `leak` listener is attached. Default true. */
   probe: boolean
-  /** Shortest time from a full GC to a probe, ms. Default 2000; 100 to 3600000. */
+  /** Shortest time from a full GC or a probe to the next probe, ms. Default 2000; 100 to 3600000. */
   probeMinIntervalMs: number
-  /** Longest probe back-off while the base stays flat, ms. Default 60000; `probeMinIntervalMs` to 86400000. */
+  /** Longest probe back-off while the heap is flat, ms. Default 300000; `probeMinIntervalMs` to 86400000. */
   probeMaxIntervalMs: number
+  /** While growth is suspected, at least one full GC this often, ms. Default 10000; `probeMinIntervalMs` to `probeMaxIntervalMs`. */
+  probeSuspectIntervalMs: number
 }
 
 /**
@@ -145,6 +149,19 @@ export declare function configure(options?: Partial<Config>): Config
  * of `samplingProfile()`), the most grown first.
  */
 export declare function diffProfiles(before: SamplingProfile, after: SamplingProfile): SamplingDiff
+
+/**
+ * Diffs two `.heapsnapshot` files by object id, streaming both (the
+ * `memwatch-rs diff` command): memwatch's diff shape, each snapshot's time
+ * its file's modification time. With `retainers` (1 to 100), each of the 5
+ * groups with the most new nodes also gets up to that many retainer paths
+ * (the "after" file is then held as records and edges, and its string
+ * table read a second time). Throws an `Error` whose one-line message
+ * names the file and what is wrong with it (missing, a directory, empty,
+ * not a heap snapshot, truncated). Synchronous: meant for a process that
+ * does nothing else meanwhile.
+ */
+export declare function diffSnapshotFiles(before: string, after: string, retainers?: number | undefined | null): HeapDiffResult
 
 /** One event for the JS emitter, in the order they happened. */
 export type Event =
@@ -296,27 +313,108 @@ export interface JsonFiles {
   after: string
 }
 
-/** A suspected leak: the heap's base kept growing. */
+/** A leak: the heap's floor (the base after full GCs) kept growing. */
 export interface LeakInfo {
   /**
-   * The full GC whose base the growth is measured from: the base before
-   * the rise began.
+   * The full GC whose base the growth is measured from: the floor before
+   * the rise began (repeated reports of one leak keep it).
    */
   start: Date
-  /** The full GC that confirmed the leak. */
+  /** The full GC that confirmed the leak (or, for a repeat, the latest one). */
   end: Date
   /** Bytes the base grew from `start` to `end` (never negative). */
   growth: number
-  /** e.g. `heap growth over 7 GCs (13s) - 1806.04 mb/hr`. */
+  /** e.g. `heap growth over 6 GCs (19s) - 25438.65 mb/hr, heap limit in ~9m` (`npm run demo`). */
   reason: string
+  /**
+   * Estimated growth rate of the heap's floor, bytes per hour (classic
+   * rule: growth divided by the span).
+   */
+  rate: number
+  /**
+   * Lower bound of the rate's confidence interval, bytes per hour (absent
+   * for the classic rule).
+   */
+  rateLow?: number
+  /**
+   * Upper bound of the rate's confidence interval, bytes per hour (absent
+   * for the classic rule).
+   */
+  rateHigh?: number
+  /**
+   * One-sided confidence of each bound: `confidence` (0.95 by default),
+   * or the weaker 0.8 when the report came early because the heap limit
+   * is close; 0 for the classic rule.
+   */
+  confidence: number
+  /** V8's heap size limit at `end`, bytes. */
+  heapLimit: number
+  /**
+   * Projected time until the heap limit at this rate, ms; absent when the
+   * heap is not growing toward it.
+   */
+  limitInMs?: number
+  /** Full GCs from `start` to `end`. */
+  gcs: number
+  /** 0 for the first report of a leak, then 1, 2, … while it continues. */
+  repeat: number
   /**
    * Only while allocation sampling runs (`memwatch.startSampling()`): the
    * allocation sites whose live sampled bytes grew most since the
-   * detector started (the listener was attached, sampling started, or
-   * the previous report), most grown first, at most 10.
+   * detector first suspected this growth (else since the listener was
+   * attached or sampling started), or since the previous report, most
+   * grown first, at most 10.
    */
   sites?: Array<SamplingSite>
 }
+
+/**
+ * The leak detector's current estimate in this thread (also between
+ * reports): state, rate with its interval, floor, heap limit, time to it.
+ */
+export declare function leakStatus(): LeakStatusInfo
+
+/**
+ * The leak detector's current estimate (`memwatch.leakStatus()`), for
+ * dashboards and metrics exporters. Figures are from the full GCs seen while
+ * a `leak` listener was attached.
+ */
+export interface LeakStatusInfo {
+  /** Whether the detector is running (a `leak` listener is attached). */
+  watching: boolean
+  /** Flat, suspected growth, or a reported leak that continues. */
+  state: LeakVerdict
+  /**
+   * When the growth being watched began: the leak's start while leaking,
+   * the start of the rise while suspected.
+   */
+  since?: Date
+  /**
+   * Estimated growth rate of the floor, bytes per hour (over the growth
+   * period while suspected or leaking, over the remembered window
+   * otherwise); absent before two full GCs.
+   */
+  rate?: number
+  /** Lower bound of the rate's confidence interval, bytes per hour. */
+  rateLow?: number
+  /** Upper bound of the rate's confidence interval, bytes per hour. */
+  rateHigh?: number
+  /** The heap's floor now (the lower of the newest two bases), bytes. */
+  floor: number
+  /** The base after the latest full GC, bytes (0 before any). */
+  lastBase: number
+  /** V8's heap size limit at the latest full GC, bytes (0 before any). */
+  heapLimit: number
+  /** Projected time until the heap limit at `rate`, ms. */
+  limitInMs?: number
+  /** Full GCs the detector has seen. */
+  gcs: number
+  /** `leak` events emitted in this thread so far. */
+  leaks: number
+}
+
+/** What the leak detector thinks of the heap now. */
+export type LeakVerdict = 'flat' | 'suspected' | 'leaking'
 
 /**
  * Fallback backend: a full GC seen from JS. A natural one is queued like a
@@ -350,7 +448,7 @@ export interface RetainerPath {
 }
 
 /** The leak detector's rule. */
-export type Rule = 'trend' | 'classic'
+export type Rule = 'rate' | 'classic'
 
 /**
  * What `memwatch.diffProfiles(before, after)` returns: how each allocation

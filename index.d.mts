@@ -11,6 +11,7 @@ export declare const stopSampling: typeof memwatch.stopSampling
 export declare const samplingProfile: typeof memwatch.samplingProfile
 export declare const writeProfile: typeof memwatch.writeProfile
 export declare const diffProfiles: typeof memwatch.diffProfiles
+export declare const leakStatus: typeof memwatch.leakStatus
 export type {
   Backend,
   CancelTrackGC,
@@ -24,6 +25,8 @@ export type {
   HeapDiffSnapshot,
   HeapDiffSource,
   LeakInfo,
+  LeakStatus,
+  LeakVerdict,
   MemWatch,
   RetainerPath,
   Rule,

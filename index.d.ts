@@ -16,10 +16,16 @@ declare namespace memwatch {
   /** A suspected leak: the base (used heap after full GCs) kept growing. */
   type LeakInfo = binding.LeakInfo
 
+  /** The leak detector's current estimate (`memwatch.leakStatus()`). */
+  type LeakStatus = binding.LeakStatusInfo
+
+  /** What the detector thinks of the heap: `'flat'`, `'suspected'` or `'leaking'`. */
+  type LeakVerdict = binding.LeakVerdict
+
   /** Leak detector and probe settings; see README for each default and range. */
   type Config = binding.Config
 
-  /** The leak detector's rule: `'trend'` (default) or `'classic'`. */
+  /** The leak detector's rule: `'rate'` (default) or `'classic'`. */
   type Rule = binding.Rule
 
   /** Which backend serves this thread: `'v8'` or `'fallback'`. */
@@ -123,6 +129,14 @@ declare namespace memwatch {
      * out-of-range values `RangeError`; a rejected call changes nothing.
      */
     configure(options?: Partial<Config>): Config
+
+    /**
+     * The leak detector's current estimate, also between reports: state,
+     * growth rate of the heap's floor with its confidence interval, the
+     * floor, the heap limit and the projected time to it. The detector runs
+     * while a `leak` listener is attached (`watching`).
+     */
+    leakStatus(): LeakStatus
 
     /** memwatch's heap diff class; see {@link HeapDiffConstructor}. */
     HeapDiff: HeapDiffConstructor

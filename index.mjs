@@ -11,3 +11,4 @@ export const stopSampling = memwatch.stopSampling
 export const samplingProfile = memwatch.samplingProfile
 export const writeProfile = memwatch.writeProfile
 export const diffProfiles = memwatch.diffProfiles
+export const leakStatus = memwatch.leakStatus

@@ -15,6 +15,16 @@ const ROOT = path.resolve(__dirname, '..')
  */
 const FULL = /^(1|true|yes)$/i.test(process.env.MEMWATCH_TEST_FULL || '')
 
+/**
+ * Every `leak` reason the detector prints, rate and classic rule: the e2e
+ * tests check real reports against it and docs.test.js checks the examples
+ * in the docs against it. E.g. `heap growth over 14 GCs (9m 12s) - 118.20
+ * mb/hr, heap limit in ~17h`, `heap growth over 5 consecutive GCs (20s) -
+ * 11.67 mb/hr`.
+ */
+const LEAK_REASON =
+  /^heap growth over \d+ (consecutive )?GCs \((\d+\.\ds|\d+s|\d+m \d+s|\d+h \d+m)\) - \d+\.\d\d mb(\/hr| at once)(, heap limit in (~\d+[smhd]|under 1s))?$/
+
 /** Test options for a case that only `npm run test:full` runs. */
 const fullOnly = { skip: !FULL && 'runs in npm run test:full' }
 
@@ -44,7 +54,7 @@ async function turns(n = 2) {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
 }
 
-module.exports = { ROOT, FULL, fullOnly, variants, runChild, turns }
+module.exports = { ROOT, FULL, LEAK_REASON, fullOnly, variants, runChild, turns }
 
 /**
  * Runs a leak scenario from __test__/scenarios with memwatch-rs attached

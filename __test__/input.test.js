@@ -100,24 +100,24 @@ const CASES = {
     ['option named toString', () => memwatch.configure({ toString: 1 }), { name: 'TypeError', message: /unknown option "toString"/ }],
     ['own __proto__ key', () => memwatch.configure(JSON.parse('{"__proto__": {"minGcs": 3}}')), { name: 'TypeError', message: /unknown option "__proto__"/ }],
     ['symbol key', () => memwatch.configure({ [Symbol('minGcs')]: 3 }), { name: 'TypeError', message: /unknown option Symbol\(minGcs\)/ }],
-    ['string for an integer', () => memwatch.configure({ minGcs: '3' }), { name: 'TypeError', message: /minGcs must be an integer, got the string "3"$/ }],
-    ['bigint for an integer', () => memwatch.configure({ minGcs: 3n }), { name: 'TypeError', message: /minGcs must be an integer, got bigint 3n$/ }],
+    ['string for an integer', () => memwatch.configure({ classicStreak: '3' }), { name: 'TypeError', message: /classicStreak must be an integer, got the string "3"$/ }],
+    ['bigint for an integer', () => memwatch.configure({ classicStreak: 3n }), { name: 'TypeError', message: /classicStreak must be an integer, got bigint 3n$/ }],
     ['boxed number', () => memwatch.configure({ classicStreak: Object(3) }), { name: 'TypeError', message: /classicStreak must be an integer, got an object$/ }],
     ['fraction for an integer', () => memwatch.configure({ minGrowthBytes: 1.5 }), { name: 'TypeError', message: /minGrowthBytes must be an integer, got number 1.5$/ }],
-    ['NaN', () => memwatch.configure({ maxDip: NaN }), { name: 'TypeError', message: /maxDip must be a number, got number NaN$/ }],
+    ['NaN', () => memwatch.configure({ confidence: NaN }), { name: 'TypeError', message: /confidence must be a number, got number NaN$/ }],
     ['explicit undefined', () => memwatch.configure({ probe: undefined }), { name: 'TypeError', message: /probe must be a boolean, got undefined$/ }],
     ['number for a boolean', () => memwatch.configure({ probe: 1 }), { name: 'TypeError', message: /probe must be a boolean, got number 1$/ }],
-    ['unknown rule', () => memwatch.configure({ rule: 'fast' }), { name: 'RangeError', message: /rule must be 'trend' or 'classic', got 'fast'$/ }],
-    ['negative count', () => memwatch.configure({ minGcs: -1 }), { name: 'RangeError', message: /minGcs must be an integer from 2 to 1000, got -1$/ }],
+    ['unknown rule', () => memwatch.configure({ rule: 'fast' }), { name: 'RangeError', message: /rule must be 'rate' or 'classic', got 'fast'$/ }],
+    ['negative count', () => memwatch.configure({ classicStreak: -1 }), { name: 'RangeError', message: /classicStreak must be an integer from 1 to 1000, got -1$/ }],
     [
       'count beyond 32 bits',
       () => memwatch.configure({ classicStreak: 2 ** 40 }),
       { name: 'RangeError', message: /classicStreak must be an integer from 1 to 1000, got 1099511627776$/ },
     ],
-    ['count above its range', () => memwatch.configure({ minGcs: 1001 }), { name: 'RangeError', message: /minGcs must be an integer from 2 to 1000, got 1001$/ }],
+    ['count above its range', () => memwatch.configure({ classicStreak: 1001 }), { name: 'RangeError', message: /classicStreak must be an integer from 1 to 1000, got 1001$/ }],
     ['Infinity', () => memwatch.configure({ minDurationMs: Infinity }), { name: 'RangeError', message: /minDurationMs must be a number from 0 to 86400000, got Infinity$/ }],
-    ['huge number', () => memwatch.configure({ windowMs: 1e300 }), { name: 'RangeError', message: /windowMs must be a number from 1000 to 604800000, got 1e\+300$/ }],
-    ['negative number', () => memwatch.configure({ maxDeviation: -0.1 }), { name: 'RangeError', message: /maxDeviation must be a number from 0 to 1, got -0.1$/ }],
+    ['huge number', () => memwatch.configure({ windowMs: 1e300 }), { name: 'RangeError', message: /windowMs must be a number from 60000 to 604800000, got 1e\+300$/ }],
+    ['negative number', () => memwatch.configure({ minRatePercent: -0.1 }), { name: 'RangeError', message: /minRatePercent must be a number from 0 to 10000, got -0.1$/ }],
     ['negative bytes', () => memwatch.configure({ minGrowthBytes: -1 }), { name: 'RangeError', message: /minGrowthBytes must be an integer from 0 to 9007199254740991, got -1$/ }],
     ['bytes beyond 2^53', () => memwatch.configure({ minGrowthBytes: 1e30 }), { name: 'RangeError', message: /minGrowthBytes must be an integer from 0 to 9007199254740991, got 1e\+30$/ }],
     [
@@ -127,14 +127,14 @@ const CASES = {
     ],
     [
       'one bad option among good ones',
-      () => memwatch.configure({ minGcs: 3, maxDip: 0.2, minGrowthPercent: 20_000 }),
-      { name: 'RangeError', message: /minGrowthPercent must be a number from 0 to 10000, got 20000$/ },
+      () => memwatch.configure({ classicStreak: 3, confidence: 0.9, minRatePercent: 20_000 }),
+      { name: 'RangeError', message: /minRatePercent must be a number from 0 to 10000, got 20000$/ },
     ],
     [
       'a getter that throws',
       () =>
         memwatch.configure({
-          get minGcs() {
+          get classicStreak() {
             throw new Error('from the getter')
           },
         }),
@@ -358,12 +358,12 @@ test('configure() reads each option once: what is checked is what is applied', a
   try {
     let reads = 0
     const out = memwatch.configure({
-      get minGcs() {
+      get classicStreak() {
         return reads++ === 0 ? 3 : 'not a number the second time'
       },
     })
     assert.equal(reads, 1)
-    assert.equal(out.minGcs, 3)
+    assert.equal(out.classicStreak, 3)
   } finally {
     assert.deepEqual(memwatch.configure(defaults), defaults)
   }
@@ -373,10 +373,11 @@ test('configure() reads each option once: what is checked is what is applied', a
 test('configure() accepts the documented extremes', async () => {
   const defaults = memwatch.configure()
   try {
-    const out = memwatch.configure({ minGrowthBytes: Number.MAX_SAFE_INTEGER, minGcs: 1000, classicStreak: 1, minDurationMs: 0, windowMs: 1000 })
+    const out = memwatch.configure({ minGrowthBytes: Number.MAX_SAFE_INTEGER, classicStreak: 1000, graceMs: 0, minDurationMs: 0, windowMs: 60000, confidence: 0.9999 })
     assert.equal(out.minGrowthBytes, Number.MAX_SAFE_INTEGER, 'round-trips exactly')
-    assert.equal(out.minGcs, 1000)
-    assert.equal(out.classicStreak, 1)
+    assert.equal(out.classicStreak, 1000)
+    assert.equal(out.windowMs, 60000)
+    assert.equal(out.confidence, 0.9999)
   } finally {
     assert.deepEqual(memwatch.configure(defaults), defaults)
   }
@@ -398,5 +399,24 @@ test("another MemWatch instance's listeners never switch the module's events off
     await waitFor(() => events === 1, 'a stats event')
   } finally {
     memwatch.off('stats', fn)
+  }
+})
+
+test('error messages stay short whatever the size of the bad value', () => {
+  const huge = 'x'.repeat(1 << 20)
+  for (const [call, name] of [
+    [() => memwatch.configure({ rule: huge }), 'RangeError'],
+    [() => memwatch.configure({ [huge]: 1 }), 'TypeError'],
+    [() => memwatch.configure({ [Symbol(huge)]: 1 }), 'TypeError'],
+    [() => memwatch.configure({ classicStreak: huge }), 'TypeError'],
+    [() => memwatch.trackGC(huge, noop), 'TypeError'],
+    [() => memwatch.trackGC({}, huge), 'TypeError'],
+  ]) {
+    assert.throws(call, (e) => {
+      assert.equal(e.name, name)
+      assert.ok(e.message.length < 400, `${e.message.length} characters: ${e.message.slice(0, 120)}…`)
+      assert.match(e.message, /xxxx…/, 'the value is shown, cut')
+      return true
+    })
   }
 })

@@ -6,39 +6,50 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const memwatch = require('..')
-const { runScenario } = require('./helpers')
-
-const REASON = /^heap growth over \d+ (consecutive )?GCs \(\d+(\.\d)?s\) - \d+\.\d\d mb(\/hr| at once)$/
+const { runScenario, LEAK_REASON: REASON } = require('./helpers')
 
 function leaks(run) {
   return run.events.filter((e) => e.type === 'leak')
 }
 
-function checkReport(l) {
-  assert.match(l.reason, REASON)
-  assert.ok(l.growth > 0 && Number.isSafeInteger(l.growth), `growth ${l.growth}`)
-  assert.ok(l.start < l.t, 'start is before end')
-  const rate = Number(/ - ([\d.]+) mb\/hr/.exec(l.reason)?.[1])
-  if (rate) {
-    const expected = l.growth / 1048576 / ((l.t - l.start) / 3_600_000)
-    assert.ok(Math.abs(rate - expected) / expected < 0.05, `rate ${rate} vs growth/time ${expected.toFixed(2)}`)
+const MIB = 1048576
+
+/** The figures of one report agree with each other and with the stats around it. */
+function checkReport(l, run, name) {
+  assert.match(l.reason, REASON, name)
+  assert.ok(l.growth > 0 && Number.isSafeInteger(l.growth), `${name}: growth ${l.growth}`)
+  assert.ok(l.start < l.t, `${name}: start is before end`)
+  assert.ok(l.rate > 0, `${name}: rate ${l.rate}`)
+  const printed = Number(/ - ([\d.]+) mb\/hr/.exec(l.reason)?.[1])
+  assert.equal(printed.toFixed(2), (l.rate / MIB).toFixed(2), `${name}: the reason prints the rate`)
+  if (l.rateLow !== undefined) {
+    assert.ok(l.rateLow <= l.rate && l.rate <= l.rateHigh, `${name}: rate ${l.rate} inside [${l.rateLow}, ${l.rateHigh}]`)
+    assert.ok(l.rateLow > 0, `${name}: the lower bound is growth`)
+    assert.ok(l.confidence >= 0.5 && l.confidence < 1, `${name}: confidence ${l.confidence}`)
+  }
+  // growth is measured from the base before the growth began
+  const stats = run.events.filter((e) => e.type === 'stats')
+  const before = stats.filter((s) => s.t <= l.start + 1).pop()
+  const atEnd = stats.filter((s) => s.t <= l.t + 1).pop()
+  assert.ok(before && atEnd, `${name}: stats around the report`)
+  assert.equal(l.growth, atEnd.base - before.base, `${name}: growth = base at end - base at start`)
+  assert.equal(l.heapLimit, atEnd.limit, `${name}: the heap limit of the reporting GC`)
+  if (l.limitInMs !== undefined) {
+    // At the reported rate, the limit is about (limit - base) / rate away.
+    const eta = ((atEnd.limit - atEnd.base) / l.rate) * 3_600_000
+    assert.ok(l.limitInMs > 0 && l.limitInMs < 2 * eta + 60_000, `${name}: limit in ${l.limitInMs} ms, (limit - base) / rate = ${eta} ms`)
   }
 }
 
-test('fires within 30 s on a 7 MB/s retention-chain leak and a 7 MB/s listener leak', async () => {
+test('reports within 30 s a 7 MB/s retention-chain leak and a 7 MB/s listener leak (the heap limit is minutes away)', async () => {
   const [chain, listeners] = await Promise.all([runScenario('leak-chain', 32), runScenario('leak-listeners', 32)])
   for (const [name, run] of [['leak-chain', chain], ['leak-listeners', listeners]]) {
     assert.equal(run.status, 0, `${name}: ${run.stderr}`)
     const l = leaks(run)
     assert.ok(l.length >= 1, `${name}: no leak event within 32 s (${run.events.length} stats events)`)
     assert.ok(l[0].t <= 30_000, `${name}: first leak at ${l[0].t} ms`)
-    for (const report of l) checkReport(report)
-    // growth is measured from the base before the growth began
-    const stats = run.events.filter((e) => e.type === 'stats')
-    const before = stats.filter((s) => s.t <= l[0].start + 1).pop()
-    const atEnd = stats.filter((s) => s.t <= l[0].t + 1).pop()
-    assert.ok(before && atEnd, `${name}: stats around the report`)
-    assert.equal(l[0].growth, atEnd.base - before.base, `${name}: growth = base at end - base at start`)
+    assert.equal(l[0].repeat, 0)
+    for (const report of l) checkReport(report, run, name)
   }
 })
 
@@ -53,40 +64,66 @@ test('stays quiet on a bounded cache under churn, a sawtooth and bursty work', a
   }
 })
 
-test('the classic rule stays available and reports from the base before the streak', async () => {
-  const run = await runScenario('leak-chain', 20, { env: { MEMWATCH_TEST_CONFIG: JSON.stringify({ rule: 'classic', classicStreak: 3 }) } })
-  assert.equal(run.status, 0, run.stderr)
-  const l = leaks(run)
-  assert.ok(l.length >= 1, 'classic rule fired on a fast leak')
-  assert.match(l[0].reason, /^heap growth over 3 consecutive GCs /)
-  checkReport(l[0])
-})
-
-test('without a leak listener nothing probes: full GCs stay rare on a growing heap', async () => {
-  const [watched, unwatched] = await Promise.all([
-    runScenario('leak-chain', 20),
+test('the classic rule stays available; without probing full GCs stay rare; leakStatus() follows the leak', async () => {
+  const [classic, watched, unprobed] = await Promise.all([
+    runScenario('leak-chain', 20, { env: { MEMWATCH_TEST_CONFIG: JSON.stringify({ rule: 'classic', classicStreak: 3 }) } }),
+    runScenario('leak-chain', 20, { env: { WATCH_STATUS: '1' } }),
     runScenario('leak-chain', 20, { env: { MEMWATCH_TEST_CONFIG: JSON.stringify({ probe: false }) } }),
   ])
+  for (const run of [classic, watched, unprobed]) assert.equal(run.status, 0, run.stderr)
+
+  const l = leaks(classic)
+  assert.ok(l.length >= 1, 'classic rule fired on a fast leak')
+  assert.match(l[0].reason, /^heap growth over 3 consecutive GCs /)
+  assert.equal(l[0].rateLow, undefined, 'the classic rule has no interval')
+  assert.equal(l[0].confidence, 0)
+  checkReport(l[0], classic, 'classic')
+
   const count = (r) => r.events.filter((e) => e.type === 'stats').length
   assert.ok(count(watched) >= 6, `probed run saw ${count(watched)} full GCs`)
-  assert.ok(count(unwatched) < count(watched), `probe off: ${count(unwatched)} vs on: ${count(watched)}`)
+  assert.ok(count(unprobed) < count(watched), `probe off: ${count(unprobed)} vs on: ${count(watched)}`)
+
+  const status = watched.events.filter((e) => e.type === 'status')
+  assert.ok(status.length >= 10, `${status.length} status readings`)
+  assert.ok(status.every((s) => s.watching === true), 'the detector runs while a leak listener is attached')
+  const first = leaks(watched)[0]
+  if (first) {
+    const after = status.filter((s) => s.t > first.t + 1000)
+    assert.ok(after.length > 0 && after.every((s) => s.state === 'leaking' && s.leaks >= 1), 'leaking after the report')
+    assert.ok(after.every((s) => s.rate > 0 && s.floor > 0 && s.heapLimit > 0 && s.since !== undefined))
+  } else {
+    assert.ok(status.some((s) => s.state !== 'flat'), 'growth was at least suspected')
+  }
+})
+
+test('leakStatus() without a leak listener: not watching, flat', () => {
+  const s = memwatch.leakStatus()
+  assert.equal(memwatch.listenerCount('leak'), 0)
+  assert.equal(s.watching, false)
+  assert.equal(s.state, 'flat')
+  assert.equal(s.leaks, 0)
 })
 
 test('configure(): defaults, changes and clear errors naming the option', () => {
   const defaults = memwatch.configure()
   assert.deepEqual(defaults, {
-    rule: 'trend',
-    minDurationMs: 12000,
-    minGcs: 2,
-    minGrowthBytes: 4194304,
-    minGrowthPercent: 50,
-    maxDeviation: 0.15,
-    maxDip: 0.15,
-    windowMs: 1800000,
+    rule: 'rate',
+    minRateBytesPerHour: 1048576,
+    minRatePercent: 1,
+    confidence: 0.95,
+    minSignalToNoise: 2.5,
+    minGrowthBytes: 1048576,
+    graceMs: 120000,
+    limitHorizonMs: 900000,
+    minDurationMs: 15000,
+    windowMs: 21600000,
+    repeatMs: 120000,
+    repeatMaxMs: 3600000,
     classicStreak: 5,
     probe: true,
     probeMinIntervalMs: 2000,
-    probeMaxIntervalMs: 60000,
+    probeMaxIntervalMs: 300000,
+    probeSuspectIntervalMs: 10000,
   })
   assert.equal(memwatch.configure({ minDurationMs: 5000 }).minDurationMs, 5000)
   assert.equal(memwatch.configure().minDurationMs, 5000, 'the change stuck')
@@ -95,20 +132,23 @@ test('configure(): defaults, changes and clear errors naming the option', () => 
     [null, TypeError, /options must be an object/],
     [[1], TypeError, /options must be an object/],
     [{ minDuration: 1 }, TypeError, /unknown option "minDuration"/],
-    [{ minGcs: 2.5 }, TypeError, /minGcs must be an integer/],
-    [{ minGcs: 1 }, RangeError, /minGcs must be an integer from 2 to 1000/],
-    [{ rule: 'fast' }, RangeError, /rule must be 'trend' or 'classic'/],
+    [{ minGcs: 3 }, TypeError, /unknown option "minGcs"/],
+    [{ classicStreak: 2.5 }, TypeError, /classicStreak must be an integer/],
+    [{ classicStreak: 0 }, RangeError, /classicStreak must be an integer from 1 to 1000/],
+    [{ rule: 'trend' }, RangeError, /rule must be 'rate' or 'classic'/],
     [{ rule: 1 }, TypeError, /rule must be/],
-    [{ maxDip: 1.5 }, RangeError, /maxDip/],
-    [{ maxDeviation: -0.1 }, RangeError, /maxDeviation/],
-    [{ windowMs: 2000, minDurationMs: 3000 }, RangeError, /windowMs .* at least minDurationMs/],
+    [{ confidence: 1 }, RangeError, /confidence must be a number from 0.5 to 0.9999, got 1$/],
+    [{ minRatePercent: -0.1 }, RangeError, /minRatePercent/],
+    [{ windowMs: 100000, graceMs: 200000 }, RangeError, /windowMs \(100000\) must be at least graceMs \(200000\)/],
+    [{ repeatMs: 5000, repeatMaxMs: 4000 }, RangeError, /repeatMaxMs must be a number from repeatMs \(5000\)/],
     [{ probe: 1 }, TypeError, /probe must be a boolean/],
     [{ probeMinIntervalMs: 10 }, RangeError, /probeMinIntervalMs/],
     [{ probeMaxIntervalMs: 100 }, RangeError, /probeMaxIntervalMs/],
+    [{ probeSuspectIntervalMs: 500 }, RangeError, /probeSuspectIntervalMs must be a number from probeMinIntervalMs/],
     [{ minDurationMs: NaN }, TypeError, /minDurationMs must be a number/],
-    [{ minDurationMs: '12s' }, TypeError, /minDurationMs must be a number/],
+    [{ graceMs: '2m' }, TypeError, /graceMs must be a number/],
     [{ minGrowthBytes: -1 }, RangeError, /minGrowthBytes/],
-    [{ classicStreak: 0 }, RangeError, /classicStreak/],
+    [{ minRateBytesPerHour: Infinity }, RangeError, /minRateBytesPerHour must be a number from 0 to 9007199254740991, got Infinity$/],
   ]
   for (const [opts, type, message] of bad) {
     assert.throws(() => memwatch.configure(opts), { name: type.name, message }, JSON.stringify(opts))

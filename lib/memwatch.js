@@ -120,10 +120,21 @@ const api = {
     }
     return native.configure(options)
   },
+
+  /**
+   * The leak detector's current estimate: state ('flat', 'suspected',
+   * 'leaking'), growth rate with its interval, floor, heap limit and the
+   * projected time to it. The detector runs while a `leak` listener is
+   * attached.
+   */
+  leakStatus() {
+    return native.leakStatus()
+  },
 }
 
 memwatch.gc = api.gc
 memwatch.configure = api.configure
+memwatch.leakStatus = api.leakStatus
 memwatch.HeapDiff = require('./heap-diff.js')(native, info, { own: fallback ? fallback.own : undefined })
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
 Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })

@@ -23,10 +23,10 @@ use napi::{Env, Status};
 
 use crate::ffi::gc::{GcApi, GcHooks, GcObserver, Isolate};
 use crate::gc::kind::{GcFlags, GcKind};
-use crate::gc::leak::{LeakConfig, LeakDetector};
+use crate::gc::leak::{LeakConfig, LeakDetector, Outcome};
 use crate::gc::probe::{ProbeConfig, Prober};
 use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
-use crate::payload::{Event, LeakInfo, SamplingSite, Stats};
+use crate::payload::{Event, LeakInfo, LeakStatusInfo, SamplingSite, Stats};
 use crate::track::Tracker;
 
 /// Calls the JS event handler on the isolate's loop with the events due.
@@ -193,6 +193,10 @@ pub struct IsolateState {
     prober: RefCell<Prober>,
     /// Events made from records, waiting for the JS handler.
     ready: RefCell<Vec<Event>>,
+    /// The base after the latest full GC processed.
+    last_base: Cell<u64>,
+    /// `leak` events made so far.
+    leaks: Cell<u64>,
 }
 
 impl IsolateState {
@@ -214,6 +218,8 @@ impl IsolateState {
             leak: RefCell::new(LeakDetector::new(LeakConfig::default())),
             prober: RefCell::new(Prober::new(ProbeConfig::default())),
             ready: RefCell::new(Vec::new()),
+            last_base: Cell::new(0),
+            leaks: Cell::new(0),
         })
     }
 
@@ -314,23 +320,35 @@ impl IsolateState {
         self.prober
             .borrow_mut()
             .full_gc(gc.ts_ms, gc.heap.used_heap_size);
+        self.last_base.set(gc.heap.used_heap_size);
         let interest = self.gc.interest.get();
-        let leak = if interest.leak {
-            self.leak
-                .borrow_mut()
-                .observe(gc.ts_ms, gc.heap.used_heap_size)
+        let outcome = if interest.leak {
+            self.leak.borrow_mut().observe(
+                gc.ts_ms,
+                gc.heap.used_heap_size,
+                gc.heap.heap_size_limit,
+            )
         } else {
-            None
+            Outcome::Nothing
         };
-        // The allocation sites that grew since the detector started, while
-        // sampling runs (read before `ready` is borrowed: it allocates).
-        let leak = leak.map(|report| LeakInfo {
-            sites: self
-                .sampling
-                .leak_sites(env)
-                .map(|sites| sites.iter().map(SamplingSite::from).collect()),
-            ..LeakInfo::from(&report)
-        });
+        // While allocation sampling runs, the detector's moments move the
+        // baseline of the sites a report carries: growth suspected (the
+        // floor started rising) and each report; a report carries the sites
+        // that grew since. Read before `ready` is borrowed: it allocates.
+        let leak = match outcome {
+            Outcome::Leak(report) => Some(LeakInfo {
+                sites: self
+                    .sampling
+                    .leak_sites(env)
+                    .map(|sites| sites.iter().map(SamplingSite::from).collect()),
+                ..LeakInfo::from(&report)
+            }),
+            Outcome::GrowthSuspected => {
+                self.sampling.growth_suspected(env);
+                None
+            }
+            Outcome::Nothing => None,
+        };
         let mut ready = self.ready.borrow_mut();
         if emit_stats && interest.stats {
             ready.push(Event::Stats {
@@ -338,6 +356,7 @@ impl IsolateState {
             });
         }
         if let Some(leak) = leak {
+            self.leaks.set(self.leaks.get() + 1);
             ready.push(Event::Leak { leak });
         }
         stats
@@ -404,13 +423,24 @@ impl IsolateState {
         else {
             return false;
         };
-        let due = self.prober.borrow_mut().due(now_ms(), used);
+        let state = self.leak.borrow().status().state;
+        let due = self.prober.borrow_mut().due(now_ms(), used, state);
         if due {
             if let Some((api, isolate)) = v8 {
                 api.memory_pressure_moderate(isolate);
             }
         }
         due
+    }
+
+    /// The leak detector's current estimate.
+    pub fn leak_status(&self) -> LeakStatusInfo {
+        LeakStatusInfo::new(
+            self.gc.interest.get().leak,
+            &self.leak.borrow().status(),
+            self.last_base.get(),
+            self.leaks.get(),
+        )
     }
 
     /// The detector and probe settings in force.

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use napi_derive::napi;
 
-use crate::gc::leak::{LeakConfig, LeakReport, LeakRule};
+use crate::gc::leak::{LeakConfig, LeakReport, LeakRule, LeakState, LeakStatus};
 use crate::gc::probe::ProbeConfig;
 use crate::gc::stats::{BaseStats, FullGc, GcTallies, HeapStatistics, KindTally};
 use crate::heap_diff::diff::{nice_size, Diff, Summary};
@@ -222,23 +222,46 @@ impl Stats {
     }
 }
 
-/// A suspected leak: the heap's base kept growing.
+/// A leak: the heap's floor (the base after full GCs) kept growing.
 #[napi(object)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeakInfo {
-    /// The full GC whose base the growth is measured from: the base before
-    /// the rise began.
+    /// The full GC whose base the growth is measured from: the floor before
+    /// the rise began (repeated reports of one leak keep it).
     pub start: DateTime<Utc>,
-    /// The full GC that confirmed the leak.
+    /// The full GC that confirmed the leak (or, for a repeat, the latest one).
     pub end: DateTime<Utc>,
     /// Bytes the base grew from `start` to `end` (never negative).
     pub growth: f64,
-    /// e.g. `heap growth over 7 GCs (13s) - 1806.04 mb/hr`.
+    /// e.g. `heap growth over 6 GCs (19s) - 25438.65 mb/hr, heap limit in ~9m` (`npm run demo`).
     pub reason: String,
+    /// Estimated growth rate of the heap's floor, bytes per hour (classic
+    /// rule: growth divided by the span).
+    pub rate: f64,
+    /// Lower bound of the rate's confidence interval, bytes per hour (absent
+    /// for the classic rule).
+    pub rate_low: Option<f64>,
+    /// Upper bound of the rate's confidence interval, bytes per hour (absent
+    /// for the classic rule).
+    pub rate_high: Option<f64>,
+    /// One-sided confidence of each bound: `confidence` (0.95 by default),
+    /// or the weaker 0.8 when the report came early because the heap limit
+    /// is close; 0 for the classic rule.
+    pub confidence: f64,
+    /// V8's heap size limit at `end`, bytes.
+    pub heap_limit: f64,
+    /// Projected time until the heap limit at this rate, ms; absent when the
+    /// heap is not growing toward it.
+    pub limit_in_ms: Option<f64>,
+    /// Full GCs from `start` to `end`.
+    pub gcs: u32,
+    /// 0 for the first report of a leak, then 1, 2, … while it continues.
+    pub repeat: u32,
     /// Only while allocation sampling runs (`memwatch.startSampling()`): the
     /// allocation sites whose live sampled bytes grew most since the
-    /// detector started (the listener was attached, sampling started, or
-    /// the previous report), most grown first, at most 10.
+    /// detector first suspected this growth (else since the listener was
+    /// attached or sampling started), or since the previous report, most
+    /// grown first, at most 10.
     pub sites: Option<Vec<SamplingSite>>,
 }
 
@@ -249,7 +272,86 @@ impl From<&LeakReport> for LeakInfo {
             end: date(r.end_ms),
             growth: r.growth as f64,
             reason: r.reason.clone(),
+            rate: r.rate,
+            rate_low: r.rate_interval.map(|(lo, _)| lo),
+            rate_high: r.rate_interval.map(|(_, hi)| hi),
+            confidence: r.confidence,
+            heap_limit: r.heap_limit as f64,
+            limit_in_ms: r.limit_in_ms,
+            gcs: r.gcs,
+            repeat: r.repeat,
             sites: None,
+        }
+    }
+}
+
+/// What the leak detector thinks of the heap now.
+#[napi(string_enum = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeakVerdict {
+    /// No sustained growth seen (or detection is off: no `leak` listener).
+    Flat,
+    /// The floor is rising, not (yet) enough to report.
+    Suspected,
+    /// A leak was reported and continues.
+    Leaking,
+}
+
+/// The leak detector's current estimate (`memwatch.leakStatus()`), for
+/// dashboards and metrics exporters. Figures are from the full GCs seen while
+/// a `leak` listener was attached.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeakStatusInfo {
+    /// Whether the detector is running (a `leak` listener is attached).
+    pub watching: bool,
+    /// Flat, suspected growth, or a reported leak that continues.
+    pub state: LeakVerdict,
+    /// When the growth being watched began: the leak's start while leaking,
+    /// the start of the rise while suspected.
+    pub since: Option<DateTime<Utc>>,
+    /// Estimated growth rate of the floor, bytes per hour (over the growth
+    /// period while suspected or leaking, over the remembered window
+    /// otherwise); absent before two full GCs.
+    pub rate: Option<f64>,
+    /// Lower bound of the rate's confidence interval, bytes per hour.
+    pub rate_low: Option<f64>,
+    /// Upper bound of the rate's confidence interval, bytes per hour.
+    pub rate_high: Option<f64>,
+    /// The heap's floor now (the lower of the newest two bases), bytes.
+    pub floor: f64,
+    /// The base after the latest full GC, bytes (0 before any).
+    pub last_base: f64,
+    /// V8's heap size limit at the latest full GC, bytes (0 before any).
+    pub heap_limit: f64,
+    /// Projected time until the heap limit at `rate`, ms.
+    pub limit_in_ms: Option<f64>,
+    /// Full GCs the detector has seen.
+    pub gcs: f64,
+    /// `leak` events emitted in this thread so far.
+    pub leaks: f64,
+}
+
+impl LeakStatusInfo {
+    /// The payload of `status`; `last_base` and `leaks` are the isolate's.
+    pub fn new(watching: bool, status: &LeakStatus, last_base: u64, leaks: u64) -> Self {
+        LeakStatusInfo {
+            watching,
+            state: match status.state {
+                LeakState::Flat => LeakVerdict::Flat,
+                LeakState::Suspected => LeakVerdict::Suspected,
+                LeakState::Leaking => LeakVerdict::Leaking,
+            },
+            since: status.since_ms.map(date),
+            rate: status.rate,
+            rate_low: status.rate_interval.map(|(lo, _)| lo),
+            rate_high: status.rate_interval.map(|(_, hi)| hi),
+            floor: status.floor as f64,
+            last_base: last_base as f64,
+            heap_limit: status.heap_limit as f64,
+            limit_in_ms: status.limit_in_ms,
+            gcs: status.gcs as f64,
+            leaks: leaks as f64,
         }
     }
 }
@@ -401,41 +503,52 @@ impl From<FallbackGc> for FullGc {
 #[napi(string_enum = "lowercase")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
-    /// The heap floor rose steadily (the default).
-    Trend,
+    /// A robust estimate of the floor's growth rate with a confidence bound
+    /// (the default).
+    Rate,
     /// memwatch's rule: the base grew at `classicStreak` full GCs in a row.
     Classic,
 }
 
-/// Leak detector and probe settings (`memwatch.configure()`); see README for
-/// each option's meaning.
+/// Leak detector and probe settings (`memwatch.configure()`); README's
+/// "The rule" explains each, docs/leak-detector.md why the defaults.
 #[napi(object)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// `'trend'` (default) or `'classic'` (memwatch's rule, fixed).
+    /// `'rate'` (default) or `'classic'` (memwatch's rule, fixed).
     pub rule: Rule,
-    /// Trend: the heap floor must have been rising at least this long, ms. Default 12000; 0 to 86400000.
-    pub min_duration_ms: f64,
-    /// Trend: at least this many full GCs after the one growth started from. Default 2; 2 to 1000.
-    pub min_gcs: f64,
-    /// Trend: the floor must have risen by at least this many bytes. Default 4194304; 0 to 2^53-1.
+    /// The lower confidence bound of the growth rate must reach this, bytes per hour. Default 1048576; 0 to 2^53-1.
+    pub min_rate_bytes_per_hour: f64,
+    /// ...and this percentage of the starting floor per hour. Default 1; 0 to 10000.
+    pub min_rate_percent: f64,
+    /// One-sided confidence of the rate's bounds. Default 0.95; 0.5 to 0.9999.
+    pub confidence: f64,
+    /// The rise at the lower-bound rate must be this many times the bases' scatter. Default 2.5; 0 to 1000.
+    pub min_signal_to_noise: f64,
+    /// ...and at least this many bytes. Default 1048576; 0 to 2^53-1.
     pub min_growth_bytes: f64,
-    /// Trend: and by at least this percent of where it started. Default 50; 0 to 10000.
-    pub min_growth_percent: f64,
-    /// Trend: how far (fraction of the growth) the floor may stray from a straight line. Default 0.15; 0 to 1.
-    pub max_deviation: f64,
-    /// Trend: the largest recent fall may be at most this fraction of the growth. Default 0.15; 0 to 1.
-    pub max_dip: f64,
-    /// Trend: full GCs older than this are forgotten, ms. Default 1800000; 1000 to 604800000, at least `minDurationMs`.
+    /// Growth must be sustained this long before a report (warm-up is not a leak), ms. Default 120000; 0 to 86400000.
+    pub grace_ms: f64,
+    /// Report before the grace period when the heap limit is this close at the current rate, ms. Default 900000; 0 (never) to 86400000.
+    pub limit_horizon_ms: f64,
+    /// No growth shorter than this is reported, even near the limit, ms. Default 15000; 0 to 86400000.
+    pub min_duration_ms: f64,
+    /// Full GCs older than this are forgotten (older ones are thinned first), ms. Default 21600000; 60000 to 604800000, at least `graceMs` and `minDurationMs`.
     pub window_ms: f64,
-    /// Classic: report after this many consecutive growing full GCs. Default 5; 1 to 1000.
+    /// A continuing leak is reported again this long after its first report, then at doubling intervals, ms. Default 120000; 1000 to 86400000.
+    pub repeat_ms: f64,
+    /// Longest interval between reports of a continuing leak, ms. Default 3600000; `repeatMs` to 604800000.
+    pub repeat_max_ms: f64,
+    /// Classic rule: report after this many consecutive growing full GCs. Default 5; 1 to 1000.
     pub classic_streak: f64,
-    /// Ask V8 for early full GCs while a `leak` listener is attached. Default true.
+    /// Ask V8 for extra full GCs while a `leak` listener is attached. Default true.
     pub probe: bool,
-    /// Shortest time from a full GC to a probe, ms. Default 2000; 100 to 3600000.
+    /// Shortest time from a full GC or a probe to the next probe, ms. Default 2000; 100 to 3600000.
     pub probe_min_interval_ms: f64,
-    /// Longest probe back-off while the base stays flat, ms. Default 60000; `probeMinIntervalMs` to 86400000.
+    /// Longest probe back-off while the heap is flat, ms. Default 300000; `probeMinIntervalMs` to 86400000.
     pub probe_max_interval_ms: f64,
+    /// While growth is suspected, at least one full GC this often, ms. Default 10000; `probeMinIntervalMs` to `probeMaxIntervalMs`.
+    pub probe_suspect_interval_ms: f64,
 }
 
 /// An integer option: checked as the JS number it is, then narrowed.
@@ -458,20 +571,25 @@ impl Config {
     pub fn from_parts(leak: &LeakConfig, probe: &ProbeConfig) -> Config {
         Config {
             rule: match leak.rule {
-                LeakRule::Trend => Rule::Trend,
+                LeakRule::Rate => Rule::Rate,
                 LeakRule::Classic => Rule::Classic,
             },
-            min_duration_ms: leak.min_duration_ms,
-            min_gcs: f64::from(leak.min_gcs),
+            min_rate_bytes_per_hour: leak.min_rate_bytes_per_hour,
+            min_rate_percent: leak.min_rate_percent,
+            confidence: leak.confidence,
+            min_signal_to_noise: leak.min_signal_to_noise,
             min_growth_bytes: leak.min_growth_bytes as f64,
-            min_growth_percent: leak.min_growth_percent,
-            max_deviation: leak.max_deviation,
-            max_dip: leak.max_dip,
+            grace_ms: leak.grace_ms,
+            limit_horizon_ms: leak.limit_horizon_ms,
+            min_duration_ms: leak.min_duration_ms,
             window_ms: leak.window_ms,
+            repeat_ms: leak.repeat_ms,
+            repeat_max_ms: leak.repeat_max_ms,
             classic_streak: f64::from(leak.classic_streak),
             probe: probe.enabled,
             probe_min_interval_ms: probe.min_interval_ms,
             probe_max_interval_ms: probe.max_interval_ms,
+            probe_suspect_interval_ms: probe.suspect_interval_ms,
         }
     }
 
@@ -491,22 +609,27 @@ impl Config {
         }
         let leak = LeakConfig {
             rule: match self.rule {
-                Rule::Trend => LeakRule::Trend,
+                Rule::Rate => LeakRule::Rate,
                 Rule::Classic => LeakRule::Classic,
             },
-            min_duration_ms: self.min_duration_ms,
-            min_gcs: count("minGcs", self.min_gcs, 2, 1000)?,
+            min_rate_bytes_per_hour: self.min_rate_bytes_per_hour,
+            min_rate_percent: self.min_rate_percent,
+            confidence: self.confidence,
+            min_signal_to_noise: self.min_signal_to_noise,
             min_growth_bytes: bytes as u64,
-            min_growth_percent: self.min_growth_percent,
-            max_deviation: self.max_deviation,
-            max_dip: self.max_dip,
+            grace_ms: self.grace_ms,
+            limit_horizon_ms: self.limit_horizon_ms,
+            min_duration_ms: self.min_duration_ms,
             window_ms: self.window_ms,
+            repeat_ms: self.repeat_ms,
+            repeat_max_ms: self.repeat_max_ms,
             classic_streak: count("classicStreak", self.classic_streak, 1, 1000)?,
         };
         let probe = ProbeConfig {
             enabled: self.probe,
             min_interval_ms: self.probe_min_interval_ms,
             max_interval_ms: self.probe_max_interval_ms,
+            suspect_interval_ms: self.probe_suspect_interval_ms,
             ..Default::default()
         };
         leak.validate()?;

@@ -130,7 +130,7 @@ fn config_round_trips_and_names_bad_counts_as_js_prints_them() {
             ..defaults.clone()
         })
         .1,
-        "windowMs must be a number from 1000 to 604800000, got Infinity"
+        "windowMs must be a number from 60000 to 604800000, got Infinity"
     );
 }
 

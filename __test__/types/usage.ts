@@ -24,7 +24,11 @@ memwatch.on('leak', (info) => {
   const start: Date = info.start
   const growth: number = info.growth
   const reason: string = info.reason
-  void [start, growth, reason]
+  const rate: number = info.rate
+  const low: number | undefined = info.rateLow
+  const limit: number = info.heapLimit
+  const eta: number | undefined = info.limitInMs
+  void [start, growth, reason, rate, low, limit, eta]
 })
 
 let tracked: { data: number[] } | null = { data: [1, 2, 3] }
@@ -47,12 +51,16 @@ const backend: 'v8' | 'fallback' = memwatch.backend
 void [s, backend]
 
 const cfg: memwatch.Config = memwatch.configure({ rule: 'classic', classicStreak: 3, probe: false })
-const rule: 'trend' | 'classic' = memwatch.configure().rule
+const rule: 'rate' | 'classic' = memwatch.configure().rule
+const status: memwatch.LeakStatus = memwatch.leakStatus()
+const verdict: 'flat' | 'suspected' | 'leaking' = status.state
+const perHour: number | undefined = status.rate
+void [status, verdict, perHour]
 void [cfg, rule]
 // @ts-expect-error unknown option
 memwatch.configure({ minDuration: 1 })
-// @ts-expect-error rule is 'trend' or 'classic'
-memwatch.configure({ rule: 'fast' })
+// @ts-expect-error rule is 'rate' or 'classic'
+memwatch.configure({ rule: 'trend' })
 
 // @ts-expect-error gc() takes no arguments
 memwatch.gc(1)

@@ -79,7 +79,7 @@ module.exports = {
         )
         tables.push({
           title: `Against memlab: the same ${objects}-object heap`,
-          what: 'In process: from a live heap to the leak and its retainer path. From files: the same question answered from snapshot files already on disk (memwatch-rs: `NativeHeapDiff.diffFiles`, the streaming JSON reader that an offline analysis uses).',
+          what: 'In process: from a live heap to the leak and its retainer path. From files: the same question answered from snapshot files already on disk (memwatch-rs: `diffSnapshotFiles` with retainers, the JSON reader behind `memwatch-rs diff`).',
           header: ['variant', 'time s', 'peak RSS MB', 'memlab time / ours', 'ours RSS / memlab', 'targets (10× / 0.5×)', 'found'],
           rows,
           notes,

@@ -13,7 +13,7 @@
 //   make-snapshots N DIR   writes baseline/target/final.heapsnapshot
 //   memlab-files DIR   memlab's analysis of the three files only
 //   ours-files DIR     memwatch-rs's JSON reader on baseline + final: diff and
-//                      retainer paths (NativeHeapDiff.diffFiles, no V8 snapshot)
+//                      retainer paths (diffSnapshotFiles, no V8 snapshot)
 //   sampling-off | sampling-on | sampling-4k   an allocation-heavy loop
 //                      without sampling, sampling every 512 KiB, every 4 KiB
 
@@ -137,7 +137,7 @@ const variants = {
   'ours-files'(dir) {
     const native = require(path.join(process.env.MEMWATCH_RS, 'binding.js'))
     const t0 = process.hrtime.bigint()
-    const d = native.NativeHeapDiff.diffFiles(path.join(dir, 'baseline.heapsnapshot'), path.join(dir, 'final.heapsnapshot'), 5)
+    const d = native.diffSnapshotFiles(path.join(dir, 'baseline.heapsnapshot'), path.join(dir, 'final.heapsnapshot'), 5)
     const wallMs = ms(t0)
     const fresh = d.change.details.find((x) => x.what === 'Fresh')
     out({ wallMs, found: fresh && fresh['+'] === NEW && PATH.test(fresh.retainers[0].path) ? 1 : 0 })

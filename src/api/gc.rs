@@ -16,7 +16,9 @@ use crate::ffi::gc::{GcApi, Isolate};
 use crate::ffi::{layout_for, VERIFIED_MAJORS};
 use crate::heap_diff::Source;
 use crate::isolate::{Interest, IsolateState};
-use crate::payload::{AttachInfo, Backend, Config, Event, FallbackGc, Rule, SnapshotSource, Stats};
+use crate::payload::{
+    AttachInfo, Backend, Config, Event, FallbackGc, LeakStatusInfo, Rule, SnapshotSource, Stats,
+};
 
 fn v8_backend(major: u32) -> std::result::Result<(GcApi, Isolate), String> {
     if env_flags::flag(env_flags::FORCE_FALLBACK) {
@@ -95,6 +97,13 @@ pub fn attach(env: Env, on_events: Function<Vec<Event>, Unknown<'static>>) -> Re
     })
 }
 
+/// The leak detector's current estimate in this thread (also between
+/// reports): state, rate with its interval, floor, heap limit, time to it.
+#[napi]
+pub fn leak_status(env: Env) -> Result<LeakStatusInfo> {
+    Ok(state(&env)?.leak_status())
+}
+
 /// Tells the native side which events have listeners.
 #[napi]
 pub fn set_interest(env: Env, stats: bool, leak: bool) -> Result<()> {
@@ -146,39 +155,51 @@ enum Want {
 }
 
 /// Every option `configure()` knows, in the order the messages list them.
-const OPTIONS: [(&str, Want); 12] = [
+const OPTIONS: [(&str, Want); 17] = [
     ("rule", Want::Rule),
-    ("minDurationMs", Want::Number),
-    ("minGcs", Want::Integer),
+    ("minRateBytesPerHour", Want::Number),
+    ("minRatePercent", Want::Number),
+    ("confidence", Want::Number),
+    ("minSignalToNoise", Want::Number),
     ("minGrowthBytes", Want::Integer),
-    ("minGrowthPercent", Want::Number),
-    ("maxDeviation", Want::Number),
-    ("maxDip", Want::Number),
+    ("graceMs", Want::Number),
+    ("limitHorizonMs", Want::Number),
+    ("minDurationMs", Want::Number),
     ("windowMs", Want::Number),
+    ("repeatMs", Want::Number),
+    ("repeatMaxMs", Want::Number),
     ("classicStreak", Want::Integer),
     ("probe", Want::Boolean),
     ("probeMinIntervalMs", Want::Number),
     ("probeMaxIntervalMs", Want::Number),
+    ("probeSuspectIntervalMs", Want::Number),
 ];
 
 fn known() -> String {
     OPTIONS.map(|(name, _)| name).join(", ")
 }
 
-fn set(config: &mut Config, key: &str, value: f64) {
-    match key {
-        "minDurationMs" => config.min_duration_ms = value,
-        "minGcs" => config.min_gcs = value,
-        "minGrowthBytes" => config.min_growth_bytes = value,
-        "minGrowthPercent" => config.min_growth_percent = value,
-        "maxDeviation" => config.max_deviation = value,
-        "maxDip" => config.max_dip = value,
-        "windowMs" => config.window_ms = value,
-        "classicStreak" => config.classic_streak = value,
-        "probeMinIntervalMs" => config.probe_min_interval_ms = value,
-        "probeMaxIntervalMs" => config.probe_max_interval_ms = value,
-        _ => {}
-    }
+/// The number field of `config` named `key` (every option but `rule` and
+/// `probe`).
+fn number_field<'c>(config: &'c mut Config, key: &str) -> Option<&'c mut f64> {
+    Some(match key {
+        "minRateBytesPerHour" => &mut config.min_rate_bytes_per_hour,
+        "minRatePercent" => &mut config.min_rate_percent,
+        "confidence" => &mut config.confidence,
+        "minSignalToNoise" => &mut config.min_signal_to_noise,
+        "minGrowthBytes" => &mut config.min_growth_bytes,
+        "graceMs" => &mut config.grace_ms,
+        "limitHorizonMs" => &mut config.limit_horizon_ms,
+        "minDurationMs" => &mut config.min_duration_ms,
+        "windowMs" => &mut config.window_ms,
+        "repeatMs" => &mut config.repeat_ms,
+        "repeatMaxMs" => &mut config.repeat_max_ms,
+        "classicStreak" => &mut config.classic_streak,
+        "probeMinIntervalMs" => &mut config.probe_min_interval_ms,
+        "probeMaxIntervalMs" => &mut config.probe_max_interval_ms,
+        "probeSuspectIntervalMs" => &mut config.probe_suspect_interval_ms,
+        _ => return None,
+    })
 }
 
 /// Reads (`options` absent) or changes the leak detector's settings and
@@ -247,7 +268,7 @@ pub fn configure(env: Env, options: Unknown) -> Result<Config> {
         };
         if !ok {
             let wanted = match want {
-                Want::Rule => "'trend' or 'classic'",
+                Want::Rule => "'rate' or 'classic'",
                 Want::Boolean => "a boolean",
                 Want::Number => "a number",
                 Want::Integer => "an integer",
@@ -265,19 +286,24 @@ pub fn configure(env: Env, options: Unknown) -> Result<Config> {
             Want::Rule => {
                 let text = string(&value).unwrap_or_default();
                 config.rule = match text.as_str() {
-                    "trend" => Rule::Trend,
+                    "rate" => Rule::Rate,
                     "classic" => Rule::Classic,
                     _ => {
                         return Err(throw(
                             &env,
                             Throw::Range,
-                            &format!("{prefix}: rule must be 'trend' or 'classic', got '{text}'"),
+                            &format!("{prefix}: rule must be 'rate' or 'classic', got '{text}'"),
                         ))
                     }
                 }
             }
             Want::Boolean => config.probe = value.coerce_to_bool()?,
-            Want::Number | Want::Integer => set(&mut config, name, number()?),
+            Want::Number | Want::Integer => {
+                let v = number()?;
+                if let Some(field) = number_field(&mut config, name) {
+                    *field = v;
+                }
+            }
         }
     }
     match config.to_parts() {

@@ -4,6 +4,7 @@
 //! "before", and captures return nothing until the diff is complete, so no
 //! JS value made by the HeapDiff is born between the two snapshots.
 
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::ObjectFinalize;
@@ -14,9 +15,10 @@ use napi_derive::napi;
 use super::describe::describe;
 use super::{state, throw, Throw};
 use crate::ffi::heap_profiler::EdgeApi;
+use crate::heap_diff::files::{diff_files, diff_files_explained};
 use crate::heap_diff::retainers::MAX_PATHS;
 use crate::heap_diff::session::{Captured, Session};
-use crate::heap_diff::{files, v8_source, Source};
+use crate::heap_diff::{v8_source, Source};
 use crate::isolate::IsolateState;
 use crate::payload::{HeapDiffLive, HeapDiffResult, JsonFiles};
 
@@ -25,6 +27,31 @@ fn now_ms() -> f64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64() * 1000.0)
         .unwrap_or(0.0)
+}
+
+/// Diffs two `.heapsnapshot` files by object id, streaming both (the
+/// `memwatch-rs diff` command): memwatch's diff shape, each snapshot's time
+/// its file's modification time. With `retainers` (1 to 100), each of the 5
+/// groups with the most new nodes also gets up to that many retainer paths
+/// (the "after" file is then held as records and edges, and its string
+/// table read a second time). Throws an `Error` whose one-line message
+/// names the file and what is wrong with it (missing, a directory, empty,
+/// not a heap snapshot, truncated). Synchronous: meant for a process that
+/// does nothing else meanwhile.
+#[napi]
+pub fn diff_snapshot_files(
+    env: Env,
+    before: String,
+    after: String,
+    retainers: Option<u32>,
+) -> Result<HeapDiffResult> {
+    let (before, after) = (Path::new(&before), Path::new(&after));
+    match retainers {
+        None => diff_files(before, after),
+        Some(n) => diff_files_explained(before, after, n.clamp(1, MAX_PATHS)),
+    }
+    .map(HeapDiffResult::from)
+    .map_err(|m| throw(&env, Throw::Plain, &m))
 }
 
 fn source(state: &IsolateState) -> Source {
@@ -107,22 +134,6 @@ impl NativeHeapDiff {
             return Err(throw(&env, Throw::Range, &message(&value)));
         }
         Ok(Some(x as u32))
-    }
-
-    /// Diffs two `.heapsnapshot` files (no V8 snapshot is taken), with up to
-    /// `retainers` paths for each group that grew most: the JSON reader's
-    /// whole route, offline. Times are the files' modification times.
-    #[napi]
-    pub fn diff_files(
-        env: Env,
-        before: String,
-        after: String,
-        retainers: Option<u32>,
-    ) -> Result<HeapDiffResult> {
-        let n = retainers.map(|n| n.clamp(1, MAX_PATHS));
-        files::diff_files(before.as_ref(), after.as_ref(), n)
-            .map(HeapDiffResult::from)
-            .map_err(|m| throw(&env, Throw::Plain, &m))
     }
 
     /// Takes no snapshot: `captureV8()` / `captureJson()` do.

@@ -10,4 +10,6 @@ pub mod flags;
 pub mod kind;
 pub mod leak;
 pub mod probe;
+#[cfg(test)]
+pub mod sim;
 pub mod stats;

@@ -196,10 +196,20 @@ impl PerIsolate {
         *self.baseline.borrow_mut() = baseline;
     }
 
+    /// The leak detector suspects growth (its floor started rising): the
+    /// sites a report carries are measured from now, so that what filled
+    /// before the rise (caches warming up) is left out.
+    pub fn growth_suspected(&self, env: &Env) {
+        if self.watching.get() && self.on.get().is_some() {
+            let now = self.read(env, 0.0).ok().map(|p| p.sites);
+            *self.baseline.borrow_mut() = now;
+        }
+    }
+
     /// At a `leak` report, on the event loop: the sites that grew most
-    /// since the baseline (the detector's start or its last report), and the
-    /// baseline moves to now, as the detector starts over. `None` when
-    /// sampling is not running.
+    /// since the baseline (growth suspected, the detector's start or its
+    /// last report), and the baseline moves to now. `None` when sampling is
+    /// not running.
     pub fn leak_sites(&self, env: &Env) -> Option<Vec<Site>> {
         self.on.get()?;
         let now = self.read(env, 0.0).ok()?.sites;
