@@ -44,11 +44,17 @@ pub fn diff_files_explained(before: &Path, after: &Path, n: u32) -> Result<Diff,
     diff_explained(&set, &mut groups, after, after_ms, n)
 }
 
-/// Reads a snapshot file into a record set (a "before" side).
+/// Reads a snapshot file into a record set (the JSON source's "before").
 pub fn read_set(path: &Path, groups: &mut Groups, time_ms: f64) -> Result<RecordSet, String> {
-    let (file, _) = open(path)?;
-    let records = read_records(file, groups).map_err(|e| bad(path, &e.0))?;
+    let records =
+        read_records(open_file(path)?, groups).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(RecordSet::new(records, groups, time_ms))
+}
+
+/// Opens a snapshot file that is expected to be there (one the JSON source
+/// just wrote).
+fn open_file(path: &Path) -> Result<File, String> {
+    File::open(path).map_err(|e| format!("cannot open heap snapshot {}: {e}", path.display()))
 }
 
 /// Diffs the snapshot file `after` against `before` and adds up to `n`
@@ -62,8 +68,7 @@ pub fn diff_explained(
     time_ms: f64,
     n: u32,
 ) -> Result<Diff, String> {
-    let (file, _) = open(after)?;
-    let read = read_with_graph(file, groups).map_err(|e| bad(after, &e.0))?;
+    let read = read_with_graph(open_file(after)?, groups).map_err(|e| bad(after, &e.0))?;
     let mut builder = DiffBuilder::new(before);
     let mut new_nodes = Vec::new();
     for (i, &r) in read.records.iter().enumerate() {
@@ -75,8 +80,7 @@ pub fn diff_explained(
     let mut d = builder.finish(groups, time_ms);
     let strings_at = read.strings_at;
     retainers::explain_compact(&read.graph, &mut d, groups, &new_nodes, n, |want| {
-        let (file, _) = open(after)?;
-        read_strings_at(file, strings_at, want).map_err(|e| bad(after, &e.0))
+        read_strings_at(open_file(after)?, strings_at, want).map_err(|e| bad(after, &e.0))
     })?;
     Ok(d)
 }
