@@ -23,14 +23,23 @@ export declare class NativeHeapDiff {
    * for the benchmark).
    */
   static snapshotFloor(): number
+  /**
+   * What `HeapDiff#end(options)` asks for: the number of retainer paths
+   * per group (`options.retainers`), or null. Only an object with a
+   * `retainers` property asks for anything (`end()` ignored its
+   * arguments, as memwatch did); its value must be an integer from 1 to
+   * 100 (`TypeError` / `RangeError` naming it otherwise).
+   */
+  static retainersOption(options?: unknown): number | null
   /** Takes no snapshot: `captureV8()` / `captureJson()` do. */
   constructor()
   /**
    * Takes the next snapshot in process through V8's heap profiler: the
    * first call records "before" and returns null, the second returns the
-   * diff.
+   * diff, with up to `retainers` paths for each group that grew most
+   * when given (from `retainersOption`).
    */
-  captureV8(): HeapDiffResult | null
+  captureV8(retainers?: number | undefined | null): HeapDiffResult | null
   /**
    * The two snapshot file names for `base` (flat strings made natively);
    * the HeapDiff deletes what is left of them when it is dropped.
@@ -45,9 +54,10 @@ export declare class NativeHeapDiff {
   /**
    * Reads the snapshot `v8.writeHeapSnapshot()` wrote at `path` (and
    * deletes the file): the first call records "before" and returns null,
-   * the second returns the diff.
+   * the second returns the diff, with up to `retainers` paths for each
+   * group that grew most when given.
    */
-  captureJson(path: string): HeapDiffResult | null
+  captureJson(path: string, retainers?: number | undefined | null): HeapDiffResult | null
   /**
    * Ends a `beginJson()` whose snapshot was not written; deletes `path`
    * if it exists.
@@ -133,6 +143,25 @@ export interface Config {
  * an accepted one restarts the detector.
  */
 export declare function configure(options?: Partial<Config>): Config
+
+/**
+ * How each allocation site changed from `before` to `after` (two results
+ * of `samplingProfile()`), the most grown first.
+ */
+export declare function diffProfiles(before: SamplingProfile, after: SamplingProfile): SamplingDiff
+
+/**
+ * Diffs two `.heapsnapshot` files by object id, streaming both (the
+ * `memwatch-rs diff` command): memwatch's diff shape, each snapshot's time
+ * its file's modification time. With `retainers` (1 to 100), each of the 5
+ * groups with the most new nodes also gets up to that many retainer paths
+ * (the "after" file is then held as records and edges, and its string
+ * table read a second time). Throws an `Error` whose one-line message
+ * names the file and what is wrong with it (missing, a directory, empty,
+ * not a heap snapshot, truncated). Synchronous: meant for a process that
+ * does nothing else meanwhile.
+ */
+export declare function diffSnapshotFiles(before: string, after: string, retainers?: number | undefined | null): HeapDiffResult
 
 /** One event for the JS emitter, in the order they happened. */
 export type Event =
@@ -222,6 +251,21 @@ export interface HeapDiffDetail {
   '+': number
   /** Nodes freed since the first snapshot. */
   '-': number
+  /**
+   * Only with `end({ retainers: n })`, on the 5 groups with the most new
+   * nodes (then bytes): up to `n` distinct shortest paths from a root to
+   * sample new objects of this group, the most common first.
+   */
+  retainers?: Array<RetainerPath>
+}
+
+/** Options of `HeapDiff#end()`. */
+export interface HeapDiffEndOptions {
+  /**
+   * Add up to this many retainer paths (1 to 100) to each of the 5 groups
+   * with the most new nodes.
+   */
+  retainers?: number
 }
 
 /** Native HeapDiffs alive in this thread and the bytes they hold. */
@@ -323,6 +367,14 @@ export interface LeakInfo {
   gcs: number
   /** 0 for the first report of a leak, then 1, 2, … while it continues. */
   repeat: number
+  /**
+   * Only while allocation sampling runs (`memwatch.startSampling()`): the
+   * allocation sites whose live sampled bytes grew most since the
+   * detector first suspected this growth (else since the listener was
+   * attached or sampling started), or since the previous report, most
+   * grown first, at most 10.
+   */
+  sites?: Array<SamplingSite>
 }
 
 /**
@@ -446,14 +498,144 @@ export declare function probeIfDue(usedHeap?: number | undefined | null): boolea
  */
 export declare function recordFallbackPause(kind: PauseKind, ns: number): void
 
+/** One way new objects of a group are held: a shortest path from a root. */
+export interface RetainerPath {
+  /**
+   * e.g. `global → app (Object) → sessions (Map) → table → [2341] (Session)`:
+   * each step is the edge's name (property, variable, `[index]`) with the
+   * constructor name of the object it reaches in parentheses; a repeated
+   * step prints once as `next (Node) ×184170`.
+   */
+  path: string
+  /**
+   * How many of the sampled new objects (up to 256 per group, spread
+   * evenly over them) are held through this path (element indexes and
+   * repeat counts aside).
+   */
+  count: number
+}
+
 /** The leak detector's rule. */
 export type Rule = 'rate' | 'classic'
+
+/**
+ * What `memwatch.diffProfiles(before, after)` returns: how each allocation
+ * site changed.
+ */
+export interface SamplingDiff {
+  /** `before.time`. */
+  before: Date
+  /** `after.time`. */
+  after: Date
+  /** Change of the totals. */
+  total: SamplingTotal
+  /**
+   * The sites whose bytes or count changed (matched by their frames), the
+   * most grown first, the most shrunk last.
+   */
+  sites: Array<SamplingSite>
+}
+
+/** One stack frame of an allocation site. */
+export interface SamplingFrame {
+  /**
+   * Function name; `(anonymous)` for a function without one. V8's own
+   * frames read `(V8 API)`, `(GC)`, `(JS)`, `(program)`….
+   */
+  function: string
+  /** Script path or URL (`file:///…` for ES modules); empty for V8's frames. */
+  script: string
+  /**
+   * 1-based line of the function's definition (V8 reports where the
+   * function starts, not the allocating line); 0 when unknown.
+   */
+  line: number
+  /** 1-based column of the function's definition; 0 when unknown. */
+  column: number
+}
+
+/** Options of `memwatch.startSampling()`. */
+export interface SamplingOptions {
+  /**
+   * Mean bytes allocated between two samples: an integer from 1 to
+   * 2147483647; default 524288 (512 KiB). Smaller is finer and costlier.
+   */
+  intervalBytes?: number
+  /** Frames kept per sample: an integer from 1 to 1024; default 64. */
+  stackDepth?: number
+}
+
+/**
+ * The current profile: live sampled allocations by allocation stack,
+ * largest first. An `Error` when sampling is not running, or was stopped
+ * by another profiler.
+ */
+export declare function samplingProfile(): SamplingProfile
+
+/**
+ * What `memwatch.samplingProfile()` returns: the live heap by allocation
+ * stack, as V8's sampling heap profiler estimates it now.
+ */
+export interface SamplingProfile {
+  /** When the profile was read. */
+  time: Date
+  /** The sampling interval in force. */
+  intervalBytes: number
+  /** The stack depth in force. */
+  stackDepth: number
+  /** Sums over `sites`. */
+  total: SamplingTotal
+  /** Every site with live sampled allocations, largest `bytes` first. */
+  sites: Array<SamplingSite>
+}
+
+/** How allocation sampling runs. */
+export interface SamplingSettings {
+  /** Mean bytes allocated between two samples. */
+  intervalBytes: number
+  /** Frames kept per sample. */
+  stackDepth: number
+}
+
+/**
+ * The live sampled allocations of one allocation stack (in a diff: their
+ * change, which may be negative).
+ */
+export interface SamplingSite {
+  /**
+   * The allocating function first, then its callers, as in a stack trace
+   * (at most `stackDepth`). A function that V8 inlined into its caller is
+   * not a frame of its own: its allocations are its caller's.
+   */
+  frames: Array<SamplingFrame>
+  /**
+   * Estimated live bytes allocated here: each sample stands for about
+   * `intervalBytes` of allocation.
+   */
+  bytes: number
+  /** Estimated live objects allocated here. */
+  count: number
+}
+
+/** Estimated live bytes and objects over all sites. */
+export interface SamplingTotal {
+  bytes: number
+  count: number
+}
 
 /** Tells the native side which events have listeners. */
 export declare function setInterest(stats: boolean, leak: boolean): void
 
 /** Where HeapDiff's snapshots come from. */
 export type SnapshotSource = 'v8' | 'json'
+
+/**
+ * Starts V8's sampling heap profiler in this thread and returns the
+ * settings in force. `TypeError`/`RangeError` naming a bad option; an
+ * `Error` if sampling already runs here (ours or another profiler's), or
+ * is not available (fallback backend, unverified Node, missing symbol).
+ */
+export declare function startSampling(options?: SamplingOptions): SamplingSettings
 
 /** Heap statistics after a full (mark-sweep-compact) GC. Bytes unless said. */
 export interface Stats {
@@ -531,6 +713,12 @@ export interface Stats {
   total_allocated_bytes?: number
 }
 
+/**
+ * Stops sampling in this thread (its samples are dropped); false if it was
+ * not running.
+ */
+export declare function stopSampling(): boolean
+
 /** Reads `trackGC`'s counters for this thread. */
 export declare function trackGcCounts(): TrackGcCounts
 
@@ -580,3 +768,9 @@ export declare function trackGcSetup(create: (register: (target: object, id: num
  * and returns its result (the fallback's V8 flag flip; see `gc::flags`).
  */
 export declare function withV8FlagsLock(f: () => unknown): unknown
+
+/**
+ * Writes the current profile to `path` in pprof's format (gzipped
+ * `profile.proto`) and returns it, as `samplingProfile()` would have.
+ */
+export declare function writeProfile(path: string): SamplingProfile

@@ -6,6 +6,11 @@ export declare const trackGC: typeof memwatch.trackGC
 export declare const gc: typeof memwatch.gc
 export declare const configure: typeof memwatch.configure
 export declare const HeapDiff: typeof memwatch.HeapDiff
+export declare const startSampling: typeof memwatch.startSampling
+export declare const stopSampling: typeof memwatch.stopSampling
+export declare const samplingProfile: typeof memwatch.samplingProfile
+export declare const writeProfile: typeof memwatch.writeProfile
+export declare const diffProfiles: typeof memwatch.diffProfiles
 export declare const leakStatus: typeof memwatch.leakStatus
 export declare const metrics: typeof memwatch.metrics
 export type {
@@ -17,6 +22,7 @@ export type {
   GcPauses,
   HeapDiffChange,
   HeapDiffDetail,
+  HeapDiffEndOptions,
   HeapDiffResult,
   HeapDiffSnapshot,
   HeapDiffSource,
@@ -26,6 +32,14 @@ export type {
   MemWatch,
   Metrics,
   PauseHistogram,
+  RetainerPath,
   Rule,
+  SamplingDiff,
+  SamplingFrame,
+  SamplingOptions,
+  SamplingProfile,
+  SamplingSettings,
+  SamplingSite,
+  SamplingTotal,
   Stats,
 } from './index.js'

@@ -54,6 +54,25 @@ declare namespace memwatch {
   type HeapDiffChange = binding.HeapDiffChange
   /** How one group of nodes changed between the snapshots. */
   type HeapDiffDetail = binding.HeapDiffDetail
+  /** Options of `HeapDiff#end()`: `{ retainers: n }` explains the groups that grew most. */
+  type HeapDiffEndOptions = binding.HeapDiffEndOptions
+  /** One way new objects of a group are held: a shortest path from a root, and how many samples take it. */
+  type RetainerPath = binding.RetainerPath
+
+  /** Options of `startSampling()`. */
+  type SamplingOptions = binding.SamplingOptions
+  /** How allocation sampling runs (what `startSampling()` returns). */
+  type SamplingSettings = binding.SamplingSettings
+  /** The live heap by allocation stack: what `samplingProfile()` and `writeProfile()` return. */
+  type SamplingProfile = binding.SamplingProfile
+  /** The live sampled allocations of one allocation stack. */
+  type SamplingSite = binding.SamplingSite
+  /** One frame of an allocation stack (the allocating function first). */
+  type SamplingFrame = binding.SamplingFrame
+  /** Estimated live bytes and objects. */
+  type SamplingTotal = binding.SamplingTotal
+  /** How each allocation site changed between two profiles (`diffProfiles()`). */
+  type SamplingDiff = binding.SamplingDiff
 
   /**
    * Cancels one `trackGC` registration: its callback will not run, and the
@@ -76,8 +95,13 @@ declare namespace memwatch {
 
   /** A heap diff in progress; see {@link HeapDiffConstructor}. */
   interface HeapDiff {
-    /** Takes the second snapshot and returns the diff. Throws if called twice. */
-    end(): HeapDiffResult
+    /**
+     * Takes the second snapshot and returns the diff. Throws if called twice.
+     * With `{ retainers: n }` (1 to 100), each of the 5 groups with the most
+     * new nodes also gets `retainers`: up to n shortest paths from a root to
+     * sample new objects of the group.
+     */
+    end(options?: HeapDiffEndOptions): HeapDiffResult
   }
 
   /**
@@ -155,6 +179,35 @@ declare namespace memwatch {
      * function.
      */
     trackGC(target: object, callback: () => void): CancelTrackGC
+
+    /**
+     * Starts V8's sampling heap profiler in this thread: an allocation is
+     * sampled every `intervalBytes` (default 524288) on average, with up to
+     * `stackDepth` (default 64) frames, and dropped when its object dies.
+     * Returns the settings in force. Bad options throw a `TypeError` or
+     * `RangeError` naming them; an `Error` if sampling already runs in this
+     * thread (ours, or the inspector's, DevTools', `--heap-prof`'s) or is
+     * not available (the fallback backend).
+     */
+    startSampling(options?: SamplingOptions): SamplingSettings
+
+    /** Stops sampling in this thread and drops its samples; false if it was not running. */
+    stopSampling(): boolean
+
+    /**
+     * The live sampled allocations by allocation stack, largest first. An
+     * `Error` if sampling is not running, or another profiler stopped it.
+     */
+    samplingProfile(): SamplingProfile
+
+    /**
+     * Writes the current profile to `path` in pprof's format (gzipped
+     * `profile.proto`, in-use objects and bytes) and returns it.
+     */
+    writeProfile(path: string): SamplingProfile
+
+    /** How each allocation site changed from `before` to `after`, the most grown first. */
+    diffProfiles(before: SamplingProfile, after: SamplingProfile): SamplingDiff
   }
 }
 

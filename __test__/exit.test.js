@@ -79,6 +79,16 @@ test('workers ending by themselves, by process.exit() and terminated, each with 
   assertClean('heapdiff-unended-workers', SOURCES, /^reached: 3 workers ended with un-ended (v8|json) HeapDiffs\n$/)
 })
 
+const MAJOR = Number(process.versions.node.split('.')[0])
+const SAMPLING = { skip: ![20, 22, 24, 26].includes(MAJOR) && `Node ${MAJOR} is not in the verified V8 table: no sampling` }
+
+test('exit with allocation sampling on: natural, process.exit() in a leak listener, workers', SAMPLING, () => {
+  const v8 = { v8: BACKENDS.v8 }
+  assertClean('sampling-on-natural', v8, /^reached: sampling on, natural exit\n$/)
+  assertClean('sampling-on-exit', v8, /^reached: sampling on, process\.exit\(\) in a leak listener with sites\n$/)
+  assertClean('sampling-on-workers', v8, /^reached: 3 workers ended with sampling on\n$/)
+})
+
 test('process.exit() with trackGC callbacks, stats and leak events pending and a HeapDiff un-ended', () => {
   // A listener or callback that ran after exit would print LATE.
   assertClean('pending-everything', FINALIZERS, /^reached: exit with callbacks and events pending\n$/)

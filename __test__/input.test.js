@@ -47,13 +47,32 @@ async function stillWorks({ diff = true } = {}) {
 
 /** What a rejected call must not change. */
 function state() {
+  let sampling = 'on'
+  try {
+    memwatch.samplingProfile()
+  } catch (e) {
+    sampling = e.message
+  }
   return {
     config: memwatch.configure(),
     stats: memwatch.listenerCount('stats'),
     leak: memwatch.listenerCount('leak'),
     registered: native.trackGcCounts().registered,
+    sampling,
   }
 }
+
+// One HeapDiff for every rejected end(options): a rejection must leave it
+// open (the next case would get "already called" otherwise), and it is
+// ended once they are all done.
+let openDiff = null
+function endWith(options) {
+  openDiff = openDiff || new HeapDiff()
+  openDiff.end(options)
+}
+
+const RETAINERS = /^HeapDiff\.end\(options\): retainers must be an integer from 1 to 100, got /
+const START = 'memwatch.startSampling(options): '
 
 // [name, call, expected error]. `expected` is what assert.throws checks:
 // the class and a message that names the argument or option.
@@ -187,6 +206,81 @@ const CASES = {
     ],
   ],
 
+  // Each leaves its HeapDiff open (endWith ends it afterwards).
+  'HeapDiff end(options)': [
+    ['end({ retainers: 0 })', () => endWith({ retainers: 0 }), { name: 'RangeError', message: new RegExp(RETAINERS.source + 'number 0$') }],
+    ['end({ retainers: -1 })', () => endWith({ retainers: -1 }), { name: 'RangeError', message: new RegExp(RETAINERS.source + 'number -1$') }],
+    ['end({ retainers: 101 })', () => endWith({ retainers: 101 }), { name: 'RangeError', message: new RegExp(RETAINERS.source + 'number 101$') }],
+    ['end({ retainers: 2 ** 53 })', () => endWith({ retainers: 2 ** 53 }), { name: 'RangeError', message: RETAINERS }],
+    ['end({ retainers: 1.5 })', () => endWith({ retainers: 1.5 }), { name: 'TypeError', message: new RegExp(RETAINERS.source + 'number 1.5$') }],
+    ['end({ retainers: NaN })', () => endWith({ retainers: NaN }), { name: 'TypeError', message: new RegExp(RETAINERS.source + 'number NaN$') }],
+    ['end({ retainers: Infinity })', () => endWith({ retainers: Infinity }), { name: 'TypeError', message: RETAINERS }],
+    ["end({ retainers: '3' })", () => endWith({ retainers: '3' }), { name: 'TypeError', message: new RegExp(RETAINERS.source + 'the string "3"$') }],
+    ['end({ retainers: 3n })', () => endWith({ retainers: 3n }), { name: 'TypeError', message: new RegExp(RETAINERS.source + 'bigint 3n$') }],
+    ['end({ retainers: undefined })', () => endWith({ retainers: undefined }), { name: 'TypeError', message: new RegExp(RETAINERS.source + 'undefined$') }],
+    ['end({ retainers: null })', () => endWith({ retainers: null }), { name: 'TypeError', message: new RegExp(RETAINERS.source + 'null$') }],
+    [
+      'end() with an inherited retainers',
+      () => endWith(Object.create({ retainers: true })),
+      { name: 'TypeError', message: new RegExp(RETAINERS.source + 'boolean true$') },
+    ],
+    [
+      'end() with a retainers getter that throws',
+      () =>
+        endWith({
+          get retainers() {
+            throw new Error('from the getter')
+          },
+        }),
+      { name: 'Error', message: 'from the getter' },
+    ],
+  ],
+
+  'startSampling()': [
+    ['startSampling(5)', () => memwatch.startSampling(5), { name: 'TypeError', message: `${START}options must be an object, got number 5` }],
+    ['startSampling(null)', () => memwatch.startSampling(null), { name: 'TypeError', message: `${START}options must be an object, got null` }],
+    ['startSampling([])', () => memwatch.startSampling([]), { name: 'TypeError', message: `${START}options must be an object, got an array` }],
+    ["startSampling('fast')", () => memwatch.startSampling('fast'), { name: 'TypeError', message: `${START}options must be an object, got the string "fast"` }],
+    ['startSampling({}, {})', () => memwatch.startSampling({}, {}), { name: 'TypeError', message: 'memwatch.startSampling(options) takes one argument (got 2)' }],
+    ['new startSampling()', () => new memwatch.startSampling(), { name: 'TypeError', message: 'memwatch.startSampling is not a constructor' }],
+    ['unknown option', () => memwatch.startSampling({ interval: 1024 }), { name: 'TypeError', message: `${START}unknown option "interval" (known: intervalBytes, stackDepth)` }],
+    ['symbol key', () => memwatch.startSampling({ [Symbol('x')]: 1 }), { name: 'TypeError', message: /unknown option Symbol\(x\)/ }],
+    // 0 would abort the process inside V8: it never gets there.
+    ['intervalBytes 0', () => memwatch.startSampling({ intervalBytes: 0 }), { name: 'RangeError', message: `${START}intervalBytes must be an integer from 1 to 2147483647, got number 0` }],
+    ['intervalBytes -1', () => memwatch.startSampling({ intervalBytes: -1 }), { name: 'RangeError', message: /intervalBytes must be an integer from 1 to 2147483647, got number -1$/ }],
+    ['intervalBytes 2^31', () => memwatch.startSampling({ intervalBytes: 2 ** 31 }), { name: 'RangeError', message: /intervalBytes .* got number 2147483648$/ }],
+    ['intervalBytes 2^53', () => memwatch.startSampling({ intervalBytes: 2 ** 53 }), { name: 'RangeError', message: /intervalBytes .* got number 9007199254740992$/ }],
+    ['intervalBytes 1.5', () => memwatch.startSampling({ intervalBytes: 1.5 }), { name: 'TypeError', message: /intervalBytes .* got number 1.5$/ }],
+    ['intervalBytes NaN', () => memwatch.startSampling({ intervalBytes: NaN }), { name: 'TypeError', message: /intervalBytes .* got number NaN$/ }],
+    ['intervalBytes Infinity', () => memwatch.startSampling({ intervalBytes: Infinity }), { name: 'TypeError', message: /intervalBytes .* got number Infinity$/ }],
+    ["intervalBytes '512'", () => memwatch.startSampling({ intervalBytes: '512' }), { name: 'TypeError', message: /intervalBytes .* got the string "512"$/ }],
+    ['intervalBytes undefined', () => memwatch.startSampling({ intervalBytes: undefined }), { name: 'TypeError', message: /intervalBytes .* got undefined$/ }],
+    ['stackDepth 0', () => memwatch.startSampling({ stackDepth: 0 }), { name: 'RangeError', message: `${START}stackDepth must be an integer from 1 to 1024, got number 0` }],
+    ['stackDepth 1025', () => memwatch.startSampling({ stackDepth: 1025 }), { name: 'RangeError', message: /stackDepth .* got number 1025$/ }],
+    ['stackDepth 2.5', () => memwatch.startSampling({ stackDepth: 2.5 }), { name: 'TypeError', message: /stackDepth .* got number 2.5$/ }],
+    ["stackDepth 'deep'", () => memwatch.startSampling({ stackDepth: 'deep' }), { name: 'TypeError', message: /stackDepth .* got the string "deep"$/ }],
+    ['one bad option after a good one', () => memwatch.startSampling({ intervalBytes: 4096, stackDepth: -3 }), { name: 'RangeError', message: /stackDepth .* got number -3$/ }],
+  ],
+
+  'sampling calls': [
+    ['stopSampling(1)', () => memwatch.stopSampling(1), { name: 'TypeError', message: 'memwatch.stopSampling() takes no arguments (got 1)' }],
+    ['samplingProfile({})', () => memwatch.samplingProfile({}), { name: 'TypeError', message: 'memwatch.samplingProfile() takes no arguments (got 1)' }],
+    ['samplingProfile() not sampling', () => memwatch.samplingProfile(), { name: 'Error', message: /^allocation sampling is not running in this thread/ }],
+    ['writeProfile()', () => memwatch.writeProfile(), { name: 'TypeError', message: 'memwatch.writeProfile(path): path must be a string, got undefined' }],
+    ['writeProfile(42)', () => memwatch.writeProfile(42), { name: 'TypeError', message: 'memwatch.writeProfile(path): path must be a string, got number 42' }],
+    ["writeProfile('')", () => memwatch.writeProfile(''), { name: 'TypeError', message: /path must be a file name, got the string ""$/ }],
+    ["writeProfile('a', 'b')", () => memwatch.writeProfile('a', 'b'), { name: 'TypeError', message: 'memwatch.writeProfile(path) takes one argument (got 2)' }],
+    ["writeProfile('x') not sampling", () => memwatch.writeProfile('/nonexistent/x.pb.gz'), { name: 'Error', message: /^allocation sampling is not running/ }],
+    ['diffProfiles()', () => memwatch.diffProfiles(), { name: 'TypeError', message: /before must be a profile from memwatch\.samplingProfile\(\), got undefined$/ }],
+    ['diffProfiles({}, {})', () => memwatch.diffProfiles({}, {}), { name: 'TypeError', message: /before\.time must be a Date, got undefined$/ }],
+    [
+      'diffProfiles with a bad site',
+      () => memwatch.diffProfiles({ time: new Date(), sites: [] }, { time: new Date(), sites: [{ frames: [], bytes: '1', count: 1 }] }),
+      { name: 'TypeError', message: /after\.sites\[0\]\.bytes must be a number, got the string "1"$/ },
+    ],
+    ['diffProfiles(a, b, c)', () => memwatch.diffProfiles(1, 2, 3), { name: 'TypeError', message: 'memwatch.diffProfiles(before, after) takes 2 arguments (got 3)' }],
+  ],
+
   trackGC: [
     ...[undefined, null, 42, NaN, 'str', true, Symbol('s'), 10n].map((bad) => [
       `target ${typeof bad === 'symbol' ? 'Symbol' : String(bad)}`,
@@ -215,6 +309,11 @@ for (const [group, cases] of Object.entries(CASES)) {
   })
 }
 
+test('a HeapDiff given only rejected end(options) is still open', () => {
+  assert.ok(openDiff, 'the end(options) cases ran')
+  assert.equal(typeof openDiff.end().change.size_bytes, 'number')
+})
+
 test('the cases above are at least 25', () => {
   const n = Object.values(CASES).reduce((a, c) => a + c.length, 0)
   assert.ok(n >= 25, `${n} cases`)
@@ -227,6 +326,14 @@ test('HeapDiff ignores constructor and end() arguments, as memwatch did', async 
   for (let i = 0; i < 7; i++) keep.push(new Made())
   const d = hd.end('ignored', 42)
   assert.equal(d.change.details.find((x) => x.what === 'Made')['+'], 7)
+  assert.ok(!d.change.details.some((x) => 'retainers' in x))
+  // Only an object with a `retainers` key asks for retainer paths: this is
+  // what end() asks before it takes its snapshot.
+  for (const arg of [undefined, true, {}, null, [], 'retainers', 5, { retainer: 3 }, noop]) {
+    assert.equal(native.NativeHeapDiff.retainersOption(arg), null, `end(${String(arg)})`)
+  }
+  assert.equal(native.NativeHeapDiff.retainersOption({ retainers: 7 }), 7)
+  assert.ok(!new HeapDiff().end({}).change.details.some((x) => 'retainers' in x), 'end({})')
   await stillWorks()
 })
 

@@ -50,6 +50,30 @@ function peers() {
   return peerState
 }
 
+/**
+ * A peer in plain JS (no build), installed into bench/.peers on first use
+ * with `--ignore-scripts` and `env` (e.g. PUPPETEER_SKIP_DOWNLOAD for
+ * memlab, whose browser only serves its browser mode). Returns { ok } or
+ * { ok: false, reason }; `module` is what must load.
+ */
+function jsPeer(spec, module, env = {}) {
+  fs.mkdirSync(PEERS_DIR, { recursive: true })
+  const pkgFile = path.join(PEERS_DIR, 'package.json')
+  if (!fs.existsSync(pkgFile)) fs.writeFileSync(pkgFile, JSON.stringify({ name: 'memwatch-rs-bench-peers', private: true }, null, 2))
+  if (loads(module).ok) return { ok: true }
+  console.error(`bench: installing ${spec} into ${PEERS_DIR}`)
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', spec], {
+    cwd: PEERS_DIR,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  })
+  if (r.status !== 0) return { ok: false, reason: `npm install ${spec} failed: ${(r.stderr || '').trim().split('\n').pop()}` }
+  const loaded = loads(module)
+  if (!loaded.ok) console.error(`bench: skipping peer ${spec}: ${loaded.reason}`)
+  return loaded
+}
+
 function loads(name) {
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(name)})`], {
     cwd: PEERS_DIR,
@@ -190,6 +214,7 @@ module.exports = {
   ROOT,
   PEERS_DIR,
   peers,
+  jsPeer,
   runnable,
   runOnce,
   interleave,

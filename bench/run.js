@@ -38,10 +38,14 @@ for (const c of cases) {
   const res = c.run({ lib, runs, quick })
   out.push('')
   out.push(`## ${c.title}`)
-  out.push('')
-  if (res.what) out.push(res.what, '')
-  out.push(lib.table(res.header, res.rows))
-  if (res.notes && res.notes.length) out.push('', ...res.notes.map((n) => `- ${n}`))
+  // A case reports one table, or several (`tables`, each with a title).
+  for (const t of res.tables || [res]) {
+    out.push('')
+    if (t.title) out.push(`### ${t.title}`, '')
+    if (t.what) out.push(t.what, '')
+    out.push(lib.table(t.header, t.rows))
+    if (t.notes && t.notes.length) out.push('', ...t.notes.map((n) => `- ${n}`))
+  }
 }
 const report = out.join('\n') + '\n'
 process.stdout.write(report)

@@ -26,7 +26,7 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
   const prefix = `memwatch-heapdiff-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`
   let sequence = 0
 
-  function captureJson(diff, file, write) {
+  function captureJson(diff, file, write, retainers = null) {
     diff.beginJson()
     let written = false
     try {
@@ -36,7 +36,7 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
     } finally {
       if (!written) diff.abortJson(file)
     }
-    return diff.captureJson(file)
+    return diff.captureJson(file, retainers)
   }
 
   // What a JSON-source HeapDiff needs for both snapshots, made before the
@@ -67,17 +67,24 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
 
     /**
      * Takes the "after" snapshot and returns the diff. A HeapDiff ends once.
+     * `end({ retainers: n })` adds up to n retainer paths to the groups that
+     * grew most; any other argument is ignored, as memwatch did.
      */
-    end() {
+    end(options) {
       if (this === null || (typeof this !== 'object' && typeof this !== 'function') || !(#diff in this)) {
         throw new TypeError(`HeapDiff.prototype.end called on ${kindOf(this)}, which is not a HeapDiff`)
       }
       if (this.#ended) throw new Error('HeapDiff.end() was already called; a HeapDiff can only be ended once')
+      // Checked before anything happens: a rejected option leaves the
+      // HeapDiff open. A number or null, never a new heap object.
+      const retainers = retainersOption(options)
       this.#ended = true
       const json = this.#json
-      return json ? captureJson(this.#diff, json.files[1], json.writers[1]) : this.#diff.captureV8()
+      return json ? captureJson(this.#diff, json.files[1], json.writers[1], retainers) : this.#diff.captureV8(retainers)
     }
   }
+
+  const retainersOption = native.NativeHeapDiff.retainersOption
 
   // V8 compiles a function on its first call, creating its bytecode and
   // constant strings. Do it for end() now rather than between the first

@@ -169,5 +169,11 @@ memwatch.HeapDiff = require('./heap-diff.js')(native, info, { own: fallback ? fa
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
 Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })
 memwatch.trackGC = require('./track-gc.js')(native)
+const sampling = require('./sampling.js')(native)
+memwatch.startSampling = sampling.startSampling
+memwatch.stopSampling = sampling.stopSampling
+memwatch.samplingProfile = sampling.samplingProfile
+memwatch.writeProfile = sampling.writeProfile
+memwatch.diffProfiles = sampling.diffProfiles
 
 module.exports = memwatch

@@ -8,7 +8,8 @@
 #      registry, cached): the suite on the V8 backend, on the fallback
 #      backend, and trackGC with deferred finalizers;
 #   4. the suite on a Node major outside the verified table (25), which must
-#      fall back with one warning;
+#      fall back with one warning; the leak detector's scenario table at real
+#      speed on both backends;
 #   5. npm run package, and the tarballs installed in a fresh project with
 #      --ignore-scripts and no cargo on PATH, used on every major;
 #   6. the V8 symbols the addon resolves, against the official Node binaries
@@ -78,6 +79,10 @@ done
 # silenced so that the tests asserting an empty stderr check for anything else.
 suite "$MEMWATCH_UNVERIFIED_NODE" " (unverified major: automatic fallback, its warning silenced)" \
   "$STATIC __test__/backend.test.js" NODE_OPTIONS=--disable-warning=MEMWATCH_FALLBACK
+
+# The leak detector's scenario table at real speed, both backends.
+step "leak scenarios end to end, V8 and fallback backends"
+node --test --test-concurrency=1 __test__/full/leak-scenarios.test.js
 
 # 5. What users install.
 step "npm run package (release tarballs into dist/)"

@@ -27,7 +27,7 @@ use crate::gc::leak::{LeakConfig, LeakDetector, Outcome};
 use crate::gc::pauses::GcPauses;
 use crate::gc::probe::{ProbeConfig, Prober};
 use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
-use crate::payload::{Event, LeakInfo, LeakStatusInfo, Stats};
+use crate::payload::{Event, LeakInfo, LeakStatusInfo, SamplingSite, Stats};
 use crate::track::Tracker;
 
 /// Calls the JS event handler on the isolate's loop with the events due.
@@ -189,6 +189,8 @@ pub struct IsolateState {
     pub track: Rc<Tracker>,
     /// HeapDiff's part.
     pub heap_diff: crate::heap_diff::PerIsolate,
+    /// Allocation sampling's part.
+    pub sampling: crate::sampling::PerIsolate,
     /// Major version of the running Node.
     pub node_major: u32,
     gc: Rc<GcSide>,
@@ -215,6 +217,7 @@ impl IsolateState {
         Rc::new(IsolateState {
             track: Rc::default(),
             heap_diff: Default::default(),
+            sampling: Default::default(),
             node_major,
             gc,
             hooks: RefCell::new(hooks),
@@ -240,6 +243,7 @@ impl IsolateState {
     /// the env cleanup hook, before N-API tears the env down.
     pub fn close(&self) {
         self.track.close();
+        self.sampling.close();
         self.closed.set(true);
         let hooks = self.hooks.borrow_mut().take();
         drop(hooks);
@@ -284,10 +288,14 @@ impl IsolateState {
         }
     }
 
-    /// Sets what JS listens to.
-    pub fn set_interest(&self, interest: Interest) {
+    /// Sets what JS listens to. A `leak` listener attached or removed
+    /// moves the baseline of the allocation sites its reports carry.
+    pub fn set_interest(&self, env: &Env, interest: Interest) {
         if !self.closed.get() {
-            self.gc.interest.set(interest);
+            let was = self.gc.interest.replace(interest);
+            if was.leak != interest.leak {
+                self.sampling.watch_leaks(env, interest.leak);
+            }
         }
     }
 
@@ -300,20 +308,22 @@ impl IsolateState {
             #[allow(deprecated)]
             let _ = waker.unref(env);
         }
-        self.process_records();
+        self.process_records(env);
         std::mem::take(&mut *self.ready.borrow_mut())
     }
 
-    fn process_records(&self) {
+    fn process_records(&self, env: &Env) {
         let records = std::mem::take(&mut *self.gc.records.borrow_mut());
         for gc in &records {
-            self.process(gc, true);
+            self.process(env, gc, true);
         }
     }
 
     /// One full GC through memwatch's maths, the probe's bookkeeping and the
-    /// leak detector; queues its events and returns its stats.
-    fn process(&self, gc: &FullGc, emit_stats: bool) -> Stats {
+    /// leak detector; queues its events and returns its stats. On the event
+    /// loop (or in a JS call), never inside a GC: a `leak` report reads the
+    /// allocation profile, which allocates on the JS heap.
+    fn process(&self, env: &Env, gc: &FullGc, emit_stats: bool) -> Stats {
         let base = self.engine.borrow_mut().observe(gc);
         let stats = Stats::new(gc, &base);
         self.prober
@@ -330,17 +340,33 @@ impl IsolateState {
         } else {
             Outcome::Nothing
         };
+        // While allocation sampling runs, the detector's moments move the
+        // baseline of the sites a report carries: growth suspected (the
+        // floor started rising) and each report; a report carries the sites
+        // that grew since. Read before `ready` is borrowed: it allocates.
+        let leak = match outcome {
+            Outcome::Leak(report) => Some(LeakInfo {
+                sites: self
+                    .sampling
+                    .leak_sites(env)
+                    .map(|sites| sites.iter().map(SamplingSite::from).collect()),
+                ..LeakInfo::from(&report)
+            }),
+            Outcome::GrowthSuspected => {
+                self.sampling.growth_suspected(env);
+                None
+            }
+            Outcome::Nothing => None,
+        };
         let mut ready = self.ready.borrow_mut();
         if emit_stats && interest.stats {
             ready.push(Event::Stats {
                 stats: stats.clone(),
             });
         }
-        if let Outcome::Leak(report) = outcome {
+        if let Some(leak) = leak {
             self.leaks.set(self.leaks.get() + 1);
-            ready.push(Event::Leak {
-                leak: LeakInfo::from(&report),
-            });
+            ready.push(Event::Leak { leak });
         }
         stats
     }
@@ -349,8 +375,8 @@ impl IsolateState {
     /// first, so events stay in order; with `emit` its `stats` event is
     /// delivered on the next loop turn, which the wake-up keeps alive.
     fn forced(&self, env: &Env, gc: &FullGc, emit: bool) -> Stats {
-        self.process_records();
-        let stats = self.process(gc, emit);
+        self.process_records(env);
+        let stats = self.process(env, gc, emit);
         if !self.ready.borrow().is_empty() {
             self.gc.wake(Some(env));
         }
@@ -453,9 +479,14 @@ impl IsolateState {
         )
     }
 
-    /// Replaces the settings; the detector and the probe start afresh.
-    pub fn set_config(&self, leak: LeakConfig, probe: ProbeConfig) {
+    /// Replaces the settings; the detector and the probe start afresh, and
+    /// so does the baseline of the allocation sites a report carries.
+    pub fn set_config(&self, env: &Env, leak: LeakConfig, probe: ProbeConfig) {
         *self.leak.borrow_mut() = LeakDetector::new(leak);
         *self.prober.borrow_mut() = Prober::new(probe);
+        let watching = self.gc.interest.get().leak;
+        if watching {
+            self.sampling.watch_leaks(env, true);
+        }
     }
 }

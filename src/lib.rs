@@ -5,8 +5,9 @@
 //! - [`isolate`]: per-isolate state (main thread and each worker) and its
 //!   cleanup;
 //! - [`gc`]: GC accounting, `stats` maths, probe and leak detector (pure);
-//! - [`heap_diff`]: snapshot sources, records, diff;
+//! - [`heap_diff`]: snapshot sources, records, diff, retainer paths;
 //! - [`track`]: `trackGC`'s per-isolate tracker;
+//! - [`sampling`]: the sampling heap profiler (allocation sites), per isolate;
 //! - [`ffi`]: the only module allowed `unsafe` (V8 symbols, raw Node-API).
 //!
 //! Finalizers run inside the GC: the addon declares Node-API module version
@@ -25,5 +26,6 @@ pub mod gc;
 pub mod heap_diff;
 mod isolate;
 pub mod payload;
+pub mod sampling;
 pub mod text;
 mod track;

@@ -14,11 +14,13 @@ use crate::gc::pauses::{GcPauses, PauseHistogram, PAUSE_BOUNDS_NS};
 use crate::gc::probe::ProbeConfig;
 use crate::gc::stats::{BaseStats, FullGc, GcTallies, HeapStatistics, KindTally};
 use crate::heap_diff::diff::{nice_size, Diff, Summary};
+use crate::sampling::profile::{self, Frame, Profile, Site};
+use crate::sampling::Settings;
 use crate::text::js_number;
 
 /// A time in ms since the epoch as a JS `Date` (sub-millisecond part dropped,
 /// as `new Date(ms)` does).
-fn date(ms: f64) -> DateTime<Utc> {
+pub(crate) fn date(ms: f64) -> DateTime<Utc> {
     let ms = if ms.is_finite() { ms.trunc() as i64 } else { 0 };
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
@@ -257,6 +259,12 @@ pub struct LeakInfo {
     pub gcs: u32,
     /// 0 for the first report of a leak, then 1, 2, … while it continues.
     pub repeat: u32,
+    /// Only while allocation sampling runs (`memwatch.startSampling()`): the
+    /// allocation sites whose live sampled bytes grew most since the
+    /// detector first suspected this growth (else since the listener was
+    /// attached or sampling started), or since the previous report, most
+    /// grown first, at most 10.
+    pub sites: Option<Vec<SamplingSite>>,
 }
 
 impl From<&LeakReport> for LeakInfo {
@@ -274,6 +282,7 @@ impl From<&LeakReport> for LeakInfo {
             limit_in_ms: r.limit_in_ms,
             gcs: r.gcs,
             repeat: r.repeat,
+            sites: None,
         }
     }
 }
@@ -776,6 +785,24 @@ pub struct HeapDiffDetail {
     /// Nodes freed since the first snapshot.
     #[napi(js_name = "-")]
     pub freed: f64,
+    /// Only with `end({ retainers: n })`, on the 5 groups with the most new
+    /// nodes (then bytes): up to `n` distinct shortest paths from a root to
+    /// sample new objects of this group, the most common first.
+    pub retainers: Option<Vec<RetainerPath>>,
+}
+
+/// One way new objects of a group are held: a shortest path from a root.
+#[napi(object)]
+pub struct RetainerPath {
+    /// e.g. `global → app (Object) → sessions (Map) → table → [2341] (Session)`:
+    /// each step is the edge's name (property, variable, `[index]`) with the
+    /// constructor name of the object it reaches in parentheses; a repeated
+    /// step prints once as `next (Node) ×184170`.
+    pub path: String,
+    /// How many of the sampled new objects (up to 256 per group, spread
+    /// evenly over them) are held through this path (element indexes and
+    /// repeat counts aside).
+    pub count: f64,
 }
 
 /// What changed between the snapshots.
@@ -832,6 +859,14 @@ impl From<Diff> for HeapDiffResult {
                         size_bytes: x.size_bytes as f64,
                         added: x.added as f64,
                         freed: x.freed as f64,
+                        retainers: x.retainers.map(|r| {
+                            r.into_iter()
+                                .map(|p| RetainerPath {
+                                    path: p.path,
+                                    count: p.count as f64,
+                                })
+                                .collect()
+                        }),
                     })
                     .collect(),
             },
@@ -839,11 +874,203 @@ impl From<Diff> for HeapDiffResult {
     }
 }
 
+/// Options of `HeapDiff#end()`.
+#[napi(object)]
+pub struct HeapDiffEndOptions {
+    /// Add up to this many retainer paths (1 to 100) to each of the 5 groups
+    /// with the most new nodes.
+    pub retainers: Option<u32>,
+}
+
 /// The snapshot files of a JSON-source HeapDiff, made in Rust as flat strings.
 #[napi(object)]
 pub struct JsonFiles {
     pub before: String,
     pub after: String,
+}
+
+// ---- allocation sampling -------------------------------------------------
+
+/// Options of `memwatch.startSampling()`.
+#[napi(object)]
+pub struct SamplingOptions {
+    /// Mean bytes allocated between two samples: an integer from 1 to
+    /// 2147483647; default 524288 (512 KiB). Smaller is finer and costlier.
+    pub interval_bytes: Option<f64>,
+    /// Frames kept per sample: an integer from 1 to 1024; default 64.
+    pub stack_depth: Option<f64>,
+}
+
+/// How allocation sampling runs.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingSettings {
+    /// Mean bytes allocated between two samples.
+    pub interval_bytes: f64,
+    /// Frames kept per sample.
+    pub stack_depth: f64,
+}
+
+impl From<Settings> for SamplingSettings {
+    fn from(s: Settings) -> Self {
+        SamplingSettings {
+            interval_bytes: s.interval_bytes as f64,
+            stack_depth: f64::from(s.stack_depth),
+        }
+    }
+}
+
+/// One stack frame of an allocation site.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingFrame {
+    /// Function name; `(anonymous)` for a function without one. V8's own
+    /// frames read `(V8 API)`, `(GC)`, `(JS)`, `(program)`….
+    pub function: String,
+    /// Script path or URL (`file:///…` for ES modules); empty for V8's frames.
+    pub script: String,
+    /// 1-based line of the function's definition (V8 reports where the
+    /// function starts, not the allocating line); 0 when unknown.
+    pub line: f64,
+    /// 1-based column of the function's definition; 0 when unknown.
+    pub column: f64,
+}
+
+/// The live sampled allocations of one allocation stack (in a diff: their
+/// change, which may be negative).
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingSite {
+    /// The allocating function first, then its callers, as in a stack trace
+    /// (at most `stackDepth`). A function that V8 inlined into its caller is
+    /// not a frame of its own: its allocations are its caller's.
+    pub frames: Vec<SamplingFrame>,
+    /// Estimated live bytes allocated here: each sample stands for about
+    /// `intervalBytes` of allocation.
+    pub bytes: f64,
+    /// Estimated live objects allocated here.
+    pub count: f64,
+}
+
+/// Estimated live bytes and objects over all sites.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingTotal {
+    pub bytes: f64,
+    pub count: f64,
+}
+
+/// What `memwatch.samplingProfile()` returns: the live heap by allocation
+/// stack, as V8's sampling heap profiler estimates it now.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingProfile {
+    /// When the profile was read.
+    pub time: DateTime<Utc>,
+    /// The sampling interval in force.
+    pub interval_bytes: f64,
+    /// The stack depth in force.
+    pub stack_depth: f64,
+    /// Sums over `sites`.
+    pub total: SamplingTotal,
+    /// Every site with live sampled allocations, largest `bytes` first.
+    pub sites: Vec<SamplingSite>,
+}
+
+/// What `memwatch.diffProfiles(before, after)` returns: how each allocation
+/// site changed.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingDiff {
+    /// `before.time`.
+    pub before: DateTime<Utc>,
+    /// `after.time`.
+    pub after: DateTime<Utc>,
+    /// Change of the totals.
+    pub total: SamplingTotal,
+    /// The sites whose bytes or count changed (matched by their frames), the
+    /// most grown first, the most shrunk last.
+    pub sites: Vec<SamplingSite>,
+}
+
+impl From<&Site> for SamplingSite {
+    fn from(s: &Site) -> Self {
+        SamplingSite {
+            frames: s
+                .frames
+                .iter()
+                .map(|f| SamplingFrame {
+                    function: f.function.clone(),
+                    script: f.script.clone(),
+                    line: f64::from(f.line),
+                    column: f64::from(f.column),
+                })
+                .collect(),
+            bytes: s.bytes as f64,
+            count: s.count as f64,
+        }
+    }
+}
+
+/// A JS number as an `i64` (0 for NaN, saturating).
+fn int(x: f64) -> i64 {
+    if x.is_nan() {
+        0
+    } else {
+        x as i64
+    }
+}
+
+impl From<&SamplingSite> for Site {
+    fn from(s: &SamplingSite) -> Self {
+        Site {
+            frames: s
+                .frames
+                .iter()
+                .map(|f| Frame {
+                    function: f.function.clone(),
+                    script: f.script.clone(),
+                    line: int(f.line).clamp(0, i64::from(u32::MAX)) as u32,
+                    column: int(f.column).clamp(0, i64::from(u32::MAX)) as u32,
+                })
+                .collect(),
+            bytes: int(s.bytes),
+            count: int(s.count),
+        }
+    }
+}
+
+fn total(t: (i64, i64)) -> SamplingTotal {
+    SamplingTotal {
+        bytes: t.0 as f64,
+        count: t.1 as f64,
+    }
+}
+
+impl From<&Profile> for SamplingProfile {
+    fn from(p: &Profile) -> Self {
+        SamplingProfile {
+            time: date(p.time_ms),
+            interval_bytes: p.interval_bytes as f64,
+            stack_depth: f64::from(p.stack_depth),
+            total: total(p.total()),
+            sites: p.sites.iter().map(SamplingSite::from).collect(),
+        }
+    }
+}
+
+impl SamplingDiff {
+    /// How `after` differs from `before`.
+    pub fn between(before: &SamplingProfile, after: &SamplingProfile) -> SamplingDiff {
+        let plain = |p: &SamplingProfile| p.sites.iter().map(Site::from).collect::<Vec<_>>();
+        let sites = profile::diff(&plain(before), &plain(after));
+        SamplingDiff {
+            before: before.time,
+            after: after.time,
+            total: total(profile::total(&sites)),
+            sites: sites.iter().map(SamplingSite::from).collect(),
+        }
+    }
 }
 
 // ---- diagnostics ---------------------------------------------------------

@@ -1,5 +1,5 @@
-import memwatch, { gc, HeapDiff } from 'memwatch-rs'
-import type { Stats, LeakInfo, HeapDiffResult, Config } from 'memwatch-rs'
+import memwatch, { gc, HeapDiff, startSampling, stopSampling, samplingProfile, writeProfile, diffProfiles } from 'memwatch-rs'
+import type { Stats, LeakInfo, HeapDiffResult, Config, SamplingProfile, SamplingDiff, RetainerPath } from 'memwatch-rs'
 
 const seen: Stats[] = []
 memwatch.on('stats', (s: Stats) => seen.push(s))
@@ -18,3 +18,12 @@ const stats = gc()
 void stats.max
 const change: number = new HeapDiff().end().change.size_bytes
 void [change, memwatch.HeapDiff === HeapDiff]
+
+startSampling({ intervalBytes: 1 << 16 })
+const p: SamplingProfile = samplingProfile()
+const q: SamplingProfile = writeProfile('heap.pb.gz')
+const dd: SamplingDiff = diffProfiles(p, q)
+const paths: RetainerPath[] | undefined = new HeapDiff().end({ retainers: 2 }).change.details[0]?.retainers
+void [dd, paths, stopSampling()]
+// @ts-expect-error stackDepth is a number
+startSampling({ stackDepth: 'deep' })

@@ -90,3 +90,55 @@ memwatch.HeapDiff()
 hd.end(true)
 // @ts-expect-error details have no `count` field
 diff.change.details[0].count
+
+// Retainer paths
+const explained = new memwatch.HeapDiff().end({ retainers: 3 })
+for (const d of explained.change.details) {
+  for (const r of d.retainers ?? []) {
+    const path: string = r.path
+    const count: number = r.count
+    void [path, count]
+  }
+}
+const endOptions: memwatch.HeapDiffEndOptions = { retainers: 5 }
+void endOptions
+// @ts-expect-error retainers is a number of paths
+new memwatch.HeapDiff().end({ retainers: '5' })
+// @ts-expect-error end() takes options, not a count
+new memwatch.HeapDiff().end(5)
+// @ts-expect-error retainer paths are strings, not arrays of steps
+const steps: string[] = explained.change.details[0].retainers![0].path
+
+// Allocation sites
+const settings: memwatch.SamplingSettings = memwatch.startSampling({ intervalBytes: 65536, stackDepth: 32 })
+memwatch.startSampling()
+const profile: memwatch.SamplingProfile = memwatch.samplingProfile()
+const at: Date = profile.time
+const top: memwatch.SamplingSite | undefined = profile.sites[0]
+if (top) {
+  const f: memwatch.SamplingFrame = top.frames[0]
+  const where: string = `${f.function} ${f.script}:${f.line}:${f.column}`
+  const bytes: number = top.bytes + profile.total.bytes
+  void [where, bytes]
+}
+const written: memwatch.SamplingProfile = memwatch.writeProfile('/tmp/heap.pb.gz')
+const grown: memwatch.SamplingDiff = memwatch.diffProfiles(profile, written)
+const stopped: boolean = memwatch.stopSampling()
+void [settings, at, grown.sites[0]?.bytes, stopped]
+memwatch.on('leak', (info) => {
+  const sites: memwatch.SamplingSite[] | undefined = info.sites
+  void sites
+})
+// @ts-expect-error unknown option
+memwatch.startSampling({ interval: 1024 })
+// @ts-expect-error intervalBytes is a number
+memwatch.startSampling({ intervalBytes: '512k' })
+// @ts-expect-error writeProfile needs a path
+memwatch.writeProfile()
+// @ts-expect-error diffProfiles needs two profiles
+memwatch.diffProfiles(profile)
+// @ts-expect-error stopSampling takes no arguments
+memwatch.stopSampling(true)
+// @ts-expect-error a frame's line is a number
+const line: string = profile.sites[0].frames[0].line
+void [steps, line]

@@ -107,7 +107,7 @@ pub fn leak_status(env: Env) -> Result<LeakStatusInfo> {
 /// Tells the native side which events have listeners.
 #[napi]
 pub fn set_interest(env: Env, stats: bool, leak: bool) -> Result<()> {
-    state(&env)?.set_interest(Interest { stats, leak });
+    state(&env)?.set_interest(&env, Interest { stats, leak });
     Ok(())
 }
 
@@ -308,7 +308,7 @@ pub fn configure(env: Env, options: Unknown) -> Result<Config> {
     }
     match config.to_parts() {
         Ok((leak, probe)) => {
-            state.set_config(leak, probe);
+            state.set_config(&env, leak, probe);
             let (leak, probe) = state.config();
             Ok(Config::from_parts(&leak, &probe))
         }

@@ -4,13 +4,19 @@
 //! "before", and captures return nothing until the diff is complete, so no
 //! JS value made by the HeapDiff is born between the two snapshots.
 
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::ObjectFinalize;
-use napi::{Env, Result};
+use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
+use napi::{Env, JsValue, Result, ValueType};
 use napi_derive::napi;
 
+use super::describe::describe;
 use super::{state, throw, Throw};
+use crate::ffi::heap_profiler::EdgeApi;
+use crate::heap_diff::files::{diff_files, diff_files_explained};
+use crate::heap_diff::retainers::MAX_PATHS;
 use crate::heap_diff::session::{Captured, Session};
 use crate::heap_diff::{v8_source, Source};
 use crate::isolate::IsolateState;
@@ -21,6 +27,31 @@ fn now_ms() -> f64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64() * 1000.0)
         .unwrap_or(0.0)
+}
+
+/// Diffs two `.heapsnapshot` files by object id, streaming both (the
+/// `memwatch-rs diff` command): memwatch's diff shape, each snapshot's time
+/// its file's modification time. With `retainers` (1 to 100), each of the 5
+/// groups with the most new nodes also gets up to that many retainer paths
+/// (the "after" file is then held as records and edges, and its string
+/// table read a second time). Throws an `Error` whose one-line message
+/// names the file and what is wrong with it (missing, a directory, empty,
+/// not a heap snapshot, truncated). Synchronous: meant for a process that
+/// does nothing else meanwhile.
+#[napi]
+pub fn diff_snapshot_files(
+    env: Env,
+    before: String,
+    after: String,
+    retainers: Option<u32>,
+) -> Result<HeapDiffResult> {
+    let (before, after) = (Path::new(&before), Path::new(&after));
+    match retainers {
+        None => diff_files(before, after),
+        Some(n) => diff_files_explained(before, after, n.clamp(1, MAX_PATHS)),
+    }
+    .map(HeapDiffResult::from)
+    .map_err(|m| throw(&env, Throw::Plain, &m))
 }
 
 fn source(state: &IsolateState) -> Source {
@@ -68,6 +99,43 @@ impl NativeHeapDiff {
         }
     }
 
+    /// What `HeapDiff#end(options)` asks for: the number of retainer paths
+    /// per group (`options.retainers`), or null. Only an object with a
+    /// `retainers` property asks for anything (`end()` ignored its
+    /// arguments, as memwatch did); its value must be an integer from 1 to
+    /// 100 (`TypeError` / `RangeError` naming it otherwise).
+    #[napi(ts_args_type = "options?: unknown")]
+    pub fn retainers_option(env: Env, options: Unknown) -> Result<Option<u32>> {
+        let t = options.get_type()?;
+        if !matches!(t, ValueType::Object | ValueType::Function) {
+            return Ok(None);
+        }
+        let object: Object = options.coerce_to_object()?;
+        if !object.has_property("retainers")? {
+            return Ok(None);
+        }
+        // Read once: what is checked is what is used.
+        let value: Unknown = object.get_named_property("retainers")?;
+        let want = format!("an integer from 1 to {MAX_PATHS}");
+        let message = |v: &Unknown| {
+            format!(
+                "HeapDiff.end(options): retainers must be {want}, got {}",
+                describe(v)
+            )
+        };
+        if value.get_type()? != ValueType::Number {
+            return Err(throw(&env, Throw::Type, &message(&value)));
+        }
+        let x = value.coerce_to_number()?.get_double()?;
+        if x.fract() != 0.0 {
+            return Err(throw(&env, Throw::Type, &message(&value)));
+        }
+        if !(1.0..=f64::from(MAX_PATHS)).contains(&x) {
+            return Err(throw(&env, Throw::Range, &message(&value)));
+        }
+        Ok(Some(x as u32))
+    }
+
     /// Takes no snapshot: `captureV8()` / `captureJson()` do.
     #[napi(constructor)]
     pub fn new(env: Env) -> Result<Self> {
@@ -79,9 +147,14 @@ impl NativeHeapDiff {
 
     /// Takes the next snapshot in process through V8's heap profiler: the
     /// first call records "before" and returns null, the second returns the
-    /// diff.
+    /// diff, with up to `retainers` paths for each group that grew most
+    /// when given (from `retainersOption`).
     #[napi]
-    pub fn capture_v8(&mut self, env: Env) -> Result<Option<HeapDiffResult>> {
+    pub fn capture_v8(
+        &mut self,
+        env: Env,
+        retainers: Option<u32>,
+    ) -> Result<Option<HeapDiffResult>> {
         self.session
             .check_open()
             .map_err(|m| throw(&env, Throw::Plain, &m))?;
@@ -93,9 +166,37 @@ impl NativeHeapDiff {
                 "V8's heap profiler is not available in this thread",
             ));
         };
-        let captured = self.session.capture_v8(now_ms(), |groups, sink| {
-            state.suppressed(|| v8_source::capture(&env, &api, isolate, groups, sink))
-        });
+        let captured = match retainers {
+            None => self.session.capture_v8(now_ms(), |groups, sink| {
+                state.suppressed(|| v8_source::capture(&env, &api, isolate, groups, sink))
+            }),
+            Some(n) => {
+                let edges = EdgeApi::resolve().map_err(|missing| {
+                    throw(
+                        &env,
+                        Throw::Plain,
+                        &format!(
+                            "HeapDiff.end(options): retainer paths need V8's heap graph edges, and this node binary does not export {missing}"
+                        ),
+                    )
+                })?;
+                let n = n.clamp(1, MAX_PATHS);
+                self.session.capture_v8_explained(|groups, before| {
+                    state.suppressed(|| {
+                        v8_source::capture_explained(
+                            &env,
+                            &api,
+                            &edges,
+                            isolate,
+                            groups,
+                            before,
+                            now_ms(),
+                            n,
+                        )
+                    })
+                })
+            }
+        };
         self.finish(&env, captured)
     }
 
@@ -121,11 +222,18 @@ impl NativeHeapDiff {
 
     /// Reads the snapshot `v8.writeHeapSnapshot()` wrote at `path` (and
     /// deletes the file): the first call records "before" and returns null,
-    /// the second returns the diff.
+    /// the second returns the diff, with up to `retainers` paths for each
+    /// group that grew most when given.
     #[napi]
-    pub fn capture_json(&mut self, env: Env, path: String) -> Result<Option<HeapDiffResult>> {
+    pub fn capture_json(
+        &mut self,
+        env: Env,
+        path: String,
+        retainers: Option<u32>,
+    ) -> Result<Option<HeapDiffResult>> {
         state(&env)?.set_suppressed(false);
-        let captured = self.session.capture_json(&path, now_ms());
+        let n = retainers.map(|n| n.clamp(1, MAX_PATHS));
+        let captured = self.session.capture_json(&path, now_ms(), n);
         self.finish(&env, captured)
     }
 

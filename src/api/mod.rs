@@ -6,6 +6,7 @@
 pub mod gc;
 pub mod heap_diff;
 pub mod metrics;
+pub mod sampling;
 pub mod track;
 
 mod describe;

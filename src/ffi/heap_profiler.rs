@@ -4,6 +4,9 @@
 //! lacks one of these symbols loses only the in-process snapshot source (the
 //! caller falls back to the JSON snapshot), never the GC hooks.
 //!
+//! Edges ([`EdgeApi`], for retainer paths) are a set of their own too: a
+//! binary without them keeps in-process snapshots and loses only the paths.
+//!
 //! Node names are read through N-API: `HeapGraphNode::GetName()` returns a
 //! `v8::Local<v8::String>`, and Node's own N-API implementation converts a
 //! `napi_value` to and from a `v8::Local` by copying its single pointer. That
@@ -46,6 +49,19 @@ type GetNameFn = unsafe extern "C" fn(RawNode) -> *mut c_void;
 type GetIdFn = unsafe extern "C" fn(RawNode) -> u32;
 // `size_t HeapGraphNode::GetShallowSize() const`
 type GetShallowSizeFn = unsafe extern "C" fn(RawNode) -> usize;
+type RawEdge = *const c_void;
+// `int HeapGraphNode::GetChildrenCount() const`
+type GetChildrenCountFn = unsafe extern "C" fn(RawNode) -> c_int;
+// `const HeapGraphEdge* HeapGraphNode::GetChild(int) const` (unchecked index)
+type GetChildFn = unsafe extern "C" fn(RawNode, c_int) -> RawEdge;
+// `HeapGraphEdge::Type HeapGraphEdge::GetType() const` (an `int` enum)
+type EdgeGetTypeFn = unsafe extern "C" fn(RawEdge) -> c_int;
+// `Local<Value> HeapGraphEdge::GetName() const`: a string for named edges,
+// a number for element and hidden edges (V8 allocates either)
+type EdgeGetNameFn = unsafe extern "C" fn(RawEdge) -> *mut c_void;
+// `const HeapGraphNode* HeapGraphEdge::GetToNode() const`: the same pointer
+// `HeapSnapshot::GetNode` gives for that node
+type EdgeGetToNodeFn = unsafe extern "C" fn(RawEdge) -> RawNode;
 
 /// The V8 entry points behind in-process heap snapshots.
 #[derive(Clone, Copy)]
@@ -106,42 +122,83 @@ impl HeapProfilerApi {
                 false,
             )
         };
-        NonNull::new(snapshot.cast_mut()).map(|ptr| HeapSnapshot {
+        let ptr = NonNull::new(snapshot.cast_mut())?;
+        // SAFETY: `ptr` is the live snapshot V8 just returned.
+        let n = unsafe { (self.get_nodes_count)(ptr.as_ptr()) };
+        Some(HeapSnapshot {
             api: *self,
             ptr,
+            count: usize::try_from(n).unwrap_or(0),
             _not_send: PhantomData,
         })
     }
+}
+
+/// The V8 entry points that read a snapshot's edges.
+#[derive(Clone, Copy)]
+pub struct EdgeApi {
+    get_children_count: GetChildrenCountFn,
+    get_child: GetChildFn,
+    get_type: EdgeGetTypeFn,
+    get_name: EdgeGetNameFn,
+    get_to_node: EdgeGetToNodeFn,
+}
+
+impl EdgeApi {
+    /// Resolves the edge symbols (the same names in every verified major).
+    pub fn resolve() -> Result<EdgeApi, Missing> {
+        Ok(EdgeApi {
+            get_children_count: symbol!("_ZNK2v813HeapGraphNode16GetChildrenCountEv"),
+            get_child: symbol!("_ZNK2v813HeapGraphNode8GetChildEi"),
+            get_type: symbol!("_ZNK2v813HeapGraphEdge7GetTypeEv"),
+            get_name: symbol!("_ZNK2v813HeapGraphEdge7GetNameEv"),
+            get_to_node: symbol!("_ZNK2v813HeapGraphEdge9GetToNodeEv"),
+        })
+    }
+}
+
+/// An edge's name as V8 gives it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EdgeNameRead {
+    /// A string, copied into the caller's buffer.
+    Text,
+    /// A number (element and hidden edges).
+    Number(f64),
 }
 
 /// A V8 heap snapshot, deleted on drop. Its nodes borrow it.
 pub struct HeapSnapshot {
     api: HeapProfilerApi,
     ptr: NonNull<c_void>,
+    /// The node count, read once (a taken snapshot never changes).
+    count: usize,
     _not_send: PhantomData<*mut ()>,
 }
 
 impl HeapSnapshot {
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
-        // SAFETY: `ptr` is a live snapshot (deleted only in `drop`).
-        let n = unsafe { (self.api.get_nodes_count)(self.ptr.as_ptr()) };
-        usize::try_from(n).unwrap_or(0)
+        self.count
     }
 
-    /// Every node in index order (the count is read once).
-    pub fn nodes(&self) -> impl Iterator<Item = HeapNode<'_>> + '_ {
-        let n = self.node_count();
-        let n = c_int::try_from(n).unwrap_or(c_int::MAX);
-        (0..n).filter_map(move |i| {
-            // SAFETY: the snapshot is live (borrowed) and `0 <= i < count`.
-            let node = unsafe { (self.api.get_node)(self.ptr.as_ptr(), i) };
-            NonNull::new(node.cast_mut()).map(|ptr| HeapNode {
-                api: &self.api,
-                ptr,
-                _snapshot: PhantomData,
-            })
+    /// Node `i` (index order), `None` out of range.
+    pub fn node(&self, i: usize) -> Option<HeapNode<'_>> {
+        if i >= self.count {
+            return None;
+        }
+        let i = c_int::try_from(i).ok()?;
+        // SAFETY: the snapshot is live (borrowed) and `0 <= i < count`.
+        let node = unsafe { (self.api.get_node)(self.ptr.as_ptr(), i) };
+        NonNull::new(node.cast_mut()).map(|ptr| HeapNode {
+            api: &self.api,
+            ptr,
+            _snapshot: PhantomData,
         })
+    }
+
+    /// Every node in index order.
+    pub fn nodes(&self) -> impl Iterator<Item = HeapNode<'_>> + '_ {
+        (0..self.count).filter_map(move |i| self.node(i))
     }
 }
 
@@ -163,6 +220,69 @@ pub struct HeapNode<'s> {
 }
 
 impl HeapNode<'_> {
+    /// The node's address, as an opaque key (never dereferenced here):
+    /// `GetNode(i)` and an edge's `GetToNode()` give the same one.
+    pub fn address(&self) -> usize {
+        self.ptr.as_ptr() as usize
+    }
+
+    /// Calls `f(edge_type, to_address, ordinal)` for each outgoing edge.
+    pub fn for_each_edge(&self, edges: &EdgeApi, mut f: impl FnMut(u32, usize, u32)) {
+        // SAFETY: the node belongs to a live snapshot (lifetime `'s`).
+        let n = unsafe { (edges.get_children_count)(self.ptr.as_ptr()) };
+        for k in 0..n.max(0) {
+            // SAFETY: as above, and `0 <= k < GetChildrenCount()`: V8 indexes
+            // the node's edge array with it unchecked.
+            let e = unsafe { (edges.get_child)(self.ptr.as_ptr(), k) };
+            if e.is_null() {
+                continue;
+            }
+            // SAFETY: `e` is an edge of the live snapshot.
+            let t = unsafe { (edges.get_type)(e) };
+            // SAFETY: as above.
+            let to = unsafe { (edges.get_to_node)(e) };
+            if !to.is_null() {
+                f(u32::try_from(t).unwrap_or(u32::MAX), to as usize, k as u32);
+            }
+        }
+    }
+
+    /// Reads the name of edge `ordinal` (a string into `buf`, or a number).
+    /// V8 makes a JS value for it in the current handle scope (`scope`).
+    /// `None` if there is no such edge or N-API could not read it.
+    pub fn edge_name(
+        &self,
+        edges: &EdgeApi,
+        ordinal: u32,
+        scope: &NameScope<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Option<EdgeNameRead> {
+        // SAFETY: the node belongs to a live snapshot.
+        let n = unsafe { (edges.get_children_count)(self.ptr.as_ptr()) };
+        let k = c_int::try_from(ordinal).ok().filter(|&k| k < n)?;
+        // SAFETY: as above, `0 <= k < GetChildrenCount()`.
+        let e = unsafe { (edges.get_child)(self.ptr.as_ptr(), k) };
+        if e.is_null() {
+            return None;
+        }
+        // SAFETY: `e` is an edge of the live snapshot and a handle scope is
+        // open on this thread (`scope`) for the value V8 creates.
+        let local = unsafe { (edges.get_name)(e) };
+        if local.is_null() {
+            return None;
+        }
+        // A `v8::Local<v8::Value>` and a `napi_value` are the same pointer in
+        // Node's N-API (see the module notes).
+        let value = local.cast::<sys::napi_value__>();
+        match scope.type_of(value)? {
+            sys::ValueType::napi_number => scope.number(value).map(EdgeNameRead::Number),
+            sys::ValueType::napi_string => {
+                scope.read_utf8(value, buf).then_some(EdgeNameRead::Text)
+            }
+            _ => None,
+        }
+    }
+
     /// `v8::HeapGraphNode::Type` (0 hidden … 14 object shape).
     pub fn kind(&self) -> u32 {
         // SAFETY: the node belongs to a live snapshot (lifetime `'s`).
@@ -227,8 +347,25 @@ impl<'env> NameScope<'env> {
         })
     }
 
+    /// The JS type of `value`, a live handle in this scope.
+    fn type_of(&self, value: sys::napi_value) -> Option<sys::napi_valuetype> {
+        let mut t: sys::napi_valuetype = 0;
+        // SAFETY: `value` is a live handle in this scope; `t` is a valid
+        // out-pointer.
+        let status = unsafe { sys::napi_typeof(self.env, value, &mut t) };
+        (status == sys::Status::napi_ok).then_some(t)
+    }
+
+    /// The number `value` holds.
+    fn number(&self, value: sys::napi_value) -> Option<f64> {
+        let mut d = 0f64;
+        // SAFETY: as in `type_of`; N-API checks that `value` is a number.
+        let status = unsafe { sys::napi_get_value_double(self.env, value, &mut d) };
+        (status == sys::Status::napi_ok).then_some(d)
+    }
+
     /// Copies the UTF-8 bytes of the JS string `value` into `buf`.
-    fn read_utf8(&self, value: sys::napi_value, buf: &mut Vec<u8>) -> bool {
+    pub(super) fn read_utf8(&self, value: sys::napi_value, buf: &mut Vec<u8>) -> bool {
         const FIRST_TRY: usize = 256;
         buf.clear();
         buf.reserve(FIRST_TRY);

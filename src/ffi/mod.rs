@@ -14,7 +14,8 @@
 //!
 //! - [`table`]: which symbols and struct layouts each verified Node major uses;
 //! - [`gc`]: GC callbacks, heap statistics, forced GCs;
-//! - [`heap_profiler`]: heap snapshots and their nodes;
+//! - [`heap_profiler`]: heap snapshots, their nodes and edges;
+//! - [`sampling`]: the sampling heap profiler (allocation sites);
 //! - [`track_gc`]: `trackGC`'s raw Node-API hot path, finalizers and wake-up.
 
 #![allow(unsafe_code)]
@@ -103,6 +104,7 @@ macro_rules! symbol {
 
 pub mod gc;
 pub mod heap_profiler;
+pub mod sampling;
 pub mod table;
 pub mod track_gc;
 

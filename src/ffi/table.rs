@@ -16,7 +16,34 @@ pub struct Layout {
     /// Mangled `HeapProfiler::TakeHeapSnapshot(ActivityControl*, <resolver>*, bool, bool)`;
     /// the resolver type was renamed in Node 26.
     pub take_heap_snapshot: &'static CStr,
+    /// How `v8::AllocationProfile` (the sampling heap profiler's result) is
+    /// read in place; `None` where that was not verified.
+    pub allocation_profile: Option<AllocationProfileLayout>,
 }
+
+/// The parts of `v8::AllocationProfile` read without headers: a C++ object
+/// with a vtable, and its tree of `AllocationProfile::Node`s (Itanium C++
+/// ABI: Linux and macOS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllocationProfileLayout {
+    /// vtable slot of `Node* GetRootNode()`.
+    pub root_node_slot: usize,
+    /// vtable slot of the deleting destructor (D0), which frees the object.
+    pub deleting_dtor_slot: usize,
+    /// `sizeof(AllocationProfile::Node)`, checked against the mirror struct.
+    pub node_size: usize,
+}
+
+/// Node 20–26 (V8 11.3–14.6): the header declares `GetRootNode`,
+/// `GetSamples` and a virtual destructor, so the Itanium vtable is
+/// `GetRootNode`, `GetSamples`, D1, D0 (read from each binary's
+/// `_ZTVN2v88internal17AllocationProfileE`); `Node` is 88 bytes in all four
+/// (only `Sample`, which is not read, grew in Node 26).
+const ALLOCATION_PROFILE_20_26: AllocationProfileLayout = AllocationProfileLayout {
+    root_node_slot: 0,
+    deleting_dtor_slot: 3,
+    node_size: 88,
+};
 
 const TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER: &CStr =
     c"_ZN2v812HeapProfiler16TakeHeapSnapshotEPNS_15ActivityControlEPNS0_18ObjectNameResolverEbb";
@@ -28,21 +55,25 @@ const TABLE: &[Layout] = &[
         major: 20,
         heap_statistics_size: 112,
         take_heap_snapshot: TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER,
+        allocation_profile: Some(ALLOCATION_PROFILE_20_26),
     },
     Layout {
         major: 22,
         heap_statistics_size: 112,
         take_heap_snapshot: TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER,
+        allocation_profile: Some(ALLOCATION_PROFILE_20_26),
     },
     Layout {
         major: 24,
         heap_statistics_size: 112,
         take_heap_snapshot: TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER,
+        allocation_profile: Some(ALLOCATION_PROFILE_20_26),
     },
     Layout {
         major: 26,
         heap_statistics_size: 120,
         take_heap_snapshot: TAKE_SNAPSHOT_CONTEXT_NAME_RESOLVER,
+        allocation_profile: Some(ALLOCATION_PROFILE_20_26),
     },
 ];
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::heap_diff::retainers::edge;
 
 const META: &str = r#"{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"]},"node_count":5,"edge_count":2,"trace_function_count":0}"#;
 
@@ -163,4 +164,90 @@ fn a_snapshot_without_object_nodes_needs_no_strings() {
     let mut g = Groups::new(&[]);
     let recs = read_records(text.as_bytes(), &mut g).unwrap();
     assert_eq!(recs.len(), 1);
+}
+
+/// root(0) -[property "app"]-> Object(1) -[property "cache"]-> Map(2)
+/// -[internal "table"]-> array(3) -[element 7]-> Fresh(4); root
+/// -[element 1]-> (GC roots)(5) -[weak "w"]-> Fresh(4).
+fn graph_snapshot() -> String {
+    let nodes = "9,0,1,0,2,0,0, 3,1,3,16,1,0,0, 3,2,5,32,1,0,0, 1,3,7,80,1,0,0, 3,4,9,24,0,0,0, 9,5,11,0,1,0,0";
+    let edges = "2,6,7, 1,1,35, 2,7,14, 3,8,21, 1,7,28, 6,9,28";
+    let strings = r#""","Object","Map","","Fresh","(GC roots)","app","cache","table","w""#;
+    format!(
+        "{{\"snapshot\":{META},\n\"nodes\":[{nodes}],\n\"edges\":[{edges}],\n\"samples\":[],\n\"strings\":[{strings}]}}"
+    )
+}
+
+#[test]
+fn the_graph_is_kept_compactly_when_asked_for() {
+    let text = graph_snapshot();
+    let mut g = Groups::new(&[]);
+    let r = read_with_graph(text.as_bytes(), &mut g).unwrap();
+    assert_eq!(r.records.len(), 6);
+    let graph = &r.graph;
+    assert_eq!(graph.edge_start, [0, 2, 3, 4, 5, 5, 6]);
+    assert_eq!(graph.edge_to, [1, 5, 2, 3, 4, 4]);
+    assert_eq!(
+        graph.edge_type,
+        [
+            edge::PROPERTY,
+            edge::ELEMENT,
+            edge::PROPERTY,
+            edge::INTERNAL,
+            edge::ELEMENT,
+            edge::WEAK
+        ]
+        .map(|t| t as u8)
+    );
+    assert_eq!(graph.edge_name, [6, 1, 7, 8, 7, 9]);
+    assert_eq!(
+        graph.node_kind,
+        [
+            kind::SYNTHETIC,
+            kind::OBJECT,
+            kind::OBJECT,
+            kind::ARRAY,
+            kind::OBJECT,
+            kind::SYNTHETIC
+        ]
+        .map(|k| k as u8)
+    );
+    assert_eq!(graph.node_name, [0, 1, 2, 3, 4, 5]);
+    // The string table is found again by offset, and read only as far as needed.
+    let strings = read_strings_at(
+        std::io::Cursor::new(text.as_bytes()),
+        r.strings_at,
+        &[4, 6, 8],
+    )
+    .unwrap();
+    assert_eq!(strings.len(), 3);
+    assert_eq!(
+        (
+            strings[&4].as_str(),
+            strings[&6].as_str(),
+            strings[&8].as_str()
+        ),
+        ("Fresh", "app", "table")
+    );
+    // Without the graph nothing of it is kept, and the records are the same.
+    let plain = read_records(text.as_bytes(), &mut g).unwrap();
+    assert_eq!(plain, r.records);
+}
+
+#[test]
+fn a_graph_that_does_not_add_up_is_an_error() {
+    let text = graph_snapshot();
+    let mut g = Groups::new(&[]);
+    for (from, to) in [
+        ("1,7,28, 6,9,28", "1,7,28"), // fewer edges than the nodes count
+        ("6,9,28", "6,9,29"),         // not a node offset
+        ("6,9,28", "6,9,700"),        // past the last node
+        ("\"edges\"", "\"edgez\""),   // no edges at all
+    ] {
+        let bad = text.replacen(from, to, 1);
+        assert!(
+            read_with_graph(bad.as_bytes(), &mut g).is_err(),
+            "accepted {from} -> {to}"
+        );
+    }
 }

@@ -1,14 +1,19 @@
-//! Heap questions answered from heap snapshots: HeapDiff today.
+//! Heap questions answered from heap snapshots: what changed (HeapDiff) and
+//! why it is alive (retainer paths).
 //!
 //! One pipeline: a snapshot source ([`v8_source`]: V8's heap profiler in
 //! process; [`json_source`]: the `.heapsnapshot` format, streamed) → compact
-//! per-node [`records`] → [`diff`] by object id → the result. [`session`]
-//! holds one HeapDiff between its two snapshots. Only [`v8_source`] reaches
+//! per-node [`records`] → [`diff`] by object id → the result; on request,
+//! [`retainers`] explains the groups that grew most from the "after"
+//! snapshot's edges. [`session`] holds one HeapDiff between its two
+//! snapshots; [`files`] diffs snapshot files. Only [`v8_source`] reaches
 //! into V8 (through `crate::ffi`); the rest is plain data, unit-tested.
 
 pub mod diff;
+pub mod files;
 pub mod json_source;
 pub mod records;
+pub mod retainers;
 pub mod session;
 pub mod v8_source;
 

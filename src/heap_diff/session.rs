@@ -3,7 +3,6 @@
 //! hand-back of a deleted snapshot's memory. No N-API: the caller takes the
 //! snapshots (with their GCs kept out of `stats`) and accounts the memory.
 
-use std::fs::File;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::{Arc, Condvar, Mutex};
@@ -12,7 +11,7 @@ use std::time::Duration;
 use super::diff::{diff, Diff, DiffBuilder};
 use super::records::{Groups, Record, RecordSet};
 use super::v8_source::Sink;
-use super::{json_source, Live, OWN_CLASSES};
+use super::{files, Live, OWN_CLASSES};
 use crate::ffi::malloc_trim;
 
 enum Phase {
@@ -106,6 +105,36 @@ impl Session {
         }
     }
 
+    /// The "after" capture with retainer paths, in process: `take(groups,
+    /// before)` takes the V8 snapshot and returns the explained diff.
+    pub fn capture_v8_explained(
+        &mut self,
+        take: impl FnOnce(&mut Groups, &RecordSet) -> Result<Diff, String>,
+    ) -> Result<Captured, String> {
+        match std::mem::replace(&mut self.phase, Phase::Ended) {
+            Phase::Before(before) => {
+                self.trim_later = None;
+                let taken = take(&mut self.groups, &before);
+                malloc_trim();
+                match taken {
+                    Ok(d) => {
+                        drop(before);
+                        Ok(self.ended(d))
+                    }
+                    Err(e) => {
+                        self.phase = Phase::Before(before);
+                        Err(e)
+                    }
+                }
+            }
+            Phase::Fresh => {
+                self.phase = Phase::Fresh;
+                Err("this HeapDiff has no first snapshot".into())
+            }
+            Phase::Ended => Err(ENDED.into()),
+        }
+    }
+
     /// The two snapshot file names for `base`, made in Rust so that JS gets
     /// flat strings (a concatenated JS string would be flattened, that is
     /// replaced, while the first snapshot holds it, and show up in the diff).
@@ -128,14 +157,31 @@ impl Session {
     }
 
     /// Reads the snapshot written at `path` and deletes the file: the first
-    /// call records "before", the second diffs.
-    pub fn capture_json(&mut self, path: &str, now_ms: f64) -> Result<Captured, String> {
+    /// call records "before", the second diffs (with up to `retainers`
+    /// paths for each group that grew most, when given).
+    pub fn capture_json(
+        &mut self,
+        path: &str,
+        now_ms: f64,
+        retainers: Option<u32>,
+    ) -> Result<Captured, String> {
         let time = self.json_started_ms.take().unwrap_or(now_ms);
+        if let (Some(n), Phase::Before(_)) = (retainers, &self.phase) {
+            let Phase::Before(before) = std::mem::replace(&mut self.phase, Phase::Ended) else {
+                unreachable!()
+            };
+            let explained =
+                files::diff_explained(&before, &mut self.groups, Path::new(path), time, n);
+            self.temp_files.remove(path);
+            drop(before);
+            malloc_trim();
+            return explained.map(|d| self.ended(d));
+        }
         let read = self
             .check_open()
-            .and_then(|()| read_json_file(Path::new(path), &mut self.groups));
+            .and_then(|()| files::read_set(Path::new(path), &mut self.groups, time));
         self.temp_files.remove(path);
-        let set = RecordSet::new(read?, &self.groups, time);
+        let set = read?;
         match std::mem::replace(&mut self.phase, Phase::Ended) {
             Phase::Fresh => {
                 self.keep_before(set);
@@ -172,13 +218,6 @@ impl Session {
         self.live.set_bytes(0);
         Captured::Diff(d)
     }
-}
-
-fn read_json_file(path: &Path, groups: &mut Groups) -> Result<Vec<Record>, String> {
-    let file = File::open(path)
-        .map_err(|e| format!("cannot open heap snapshot {}: {e}", path.display()))?;
-    // The reader buffers on its own (1 MiB reads).
-    json_source::read_records(file, groups).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Counts one session and its bytes in the isolate's [`Live`] while it
