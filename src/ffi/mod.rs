@@ -15,6 +15,8 @@
 //! - [`table`]: which symbols and struct layouts each verified Node major uses;
 //! - [`gc`]: GC callbacks, heap statistics, forced GCs;
 //! - [`heap_profiler`]: heap snapshots and their nodes;
+//! - [`census`]: a heap census (counts and sizes by constructor) without a
+//!   snapshot;
 //! - [`track_gc`]: `trackGC`'s raw Node-API hot path, finalizers and wake-up.
 
 #![allow(unsafe_code)]
@@ -22,7 +24,7 @@
 use std::ffi::{c_int, c_void, CStr};
 use std::ptr::NonNull;
 
-pub use table::{layout_for, Layout, VERIFIED_MAJORS};
+pub use table::{layout_for, CensusLayout, Layout, VERIFIED_MAJORS};
 
 /// A symbol that the running node binary does not export.
 #[derive(Debug, Clone)]
@@ -101,6 +103,7 @@ macro_rules! symbol {
     }};
 }
 
+pub mod census;
 pub mod gc;
 pub mod heap_profiler;
 pub mod table;

@@ -1,11 +1,14 @@
-//! Heap questions answered from heap snapshots: HeapDiff today.
+//! Heap questions: HeapDiff from heap snapshots, and heap censuses.
 //!
 //! One pipeline: a snapshot source ([`v8_source`]: V8's heap profiler in
 //! process; [`json_source`]: the `.heapsnapshot` format, streamed) → compact
 //! per-node [`records`] → [`diff`] by object id → the result. [`session`]
 //! holds one HeapDiff between its two snapshots. Only [`v8_source`] reaches
 //! into V8 (through `crate::ffi`); the rest is plain data, unit-tested.
+//! [`census`] names, diffs and compares heap censuses (counts and sizes per
+//! constructor, taken by `crate::ffi::census` without a snapshot).
 
+pub mod census;
 pub mod diff;
 pub mod json_source;
 pub mod records;
