@@ -7,3 +7,4 @@ export const gc = memwatch.gc
 export const configure = memwatch.configure
 export const HeapDiff = memwatch.HeapDiff
 export const leakStatus = memwatch.leakStatus
+export const census = memwatch.census

@@ -1,5 +1,5 @@
-import memwatch, { gc, HeapDiff } from 'memwatch-rs'
-import type { Stats, LeakInfo, HeapDiffResult, Config } from 'memwatch-rs'
+import memwatch, { gc, HeapDiff, census } from 'memwatch-rs'
+import type { Stats, LeakInfo, HeapDiffResult, Config, Census, LeakSuspect } from 'memwatch-rs'
 
 const seen: Stats[] = []
 memwatch.on('stats', (s: Stats) => seen.push(s))
@@ -18,3 +18,6 @@ const stats = gc()
 void stats.max
 const change: number = new HeapDiff().end().change.size_bytes
 void [change, memwatch.HeapDiff === HeapDiff]
+const counted: Census = census()
+const suspects: LeakSuspect[] | undefined = undefined as LeakInfo['suspects']
+void [counted.groups[0]?.what, suspects, new HeapDiff({ census: true }).end().census]
