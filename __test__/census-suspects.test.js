@@ -39,10 +39,10 @@ function checkSuspects(suspects, what) {
 for (const backend of variants(V8 ? ['v8', 'fallback'] : ['fallback'])) {
   test(`a service leaking Session objects into a Map: suspects[0] is Session (${backend} backend)`, async () => {
     const env = { LEAK_ONLY: '1', MEMWATCH_TEST_CONFIG: JSON.stringify(QUICK), MEMWATCH_FORCE_FALLBACK: backend === 'fallback' ? '1' : '' }
-    const run = await runScenario('session-leak', 16, { env })
+    const run = await runScenario('session-leak', 14, { env })
     assert.equal(run.status, 0, run.stderr)
     const leaks = run.events.filter((e) => e.type === 'leak')
-    assert.ok(leaks.length >= 1, `no leak reported in 16 s: ${run.stderr}`)
+    assert.ok(leaks.length >= 1, `no leak reported in 14 s: ${run.stderr}`)
     if (backend === 'fallback') {
       // No census on the fallback backend: no suspects, rather than wrong ones.
       for (const l of leaks) assert.equal(l.suspects, undefined)

@@ -455,7 +455,8 @@ test('bad input: census() arguments, HeapDiff census option, and arguments that 
   )
   // Anything but an object with a census key is ignored, as memwatch ignored
   // its arguments: an exact diff.
-  for (const args of [[undefined], ['census'], [{}], [{ census: false }]]) {
+  // (input.test.js checks other arguments.)
+  for (const args of [[{}], [{ census: false }]]) {
     const d = new memwatch.HeapDiff(...args).end()
     assert.deepEqual(Object.keys(d), ['before', 'after', 'change'], JSON.stringify(args))
   }
