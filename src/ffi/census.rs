@@ -70,6 +70,13 @@ type HasRealNamedPropertyFn = unsafe extern "C" fn(Local, Local, Local) -> u16;
 // `static Local<Symbol> Symbol::GetToStringTag(Isolate*)`
 type GetToStringTagFn = unsafe extern "C" fn(RawIsolate) -> Local;
 
+/// `HeapProfiler::QueryObjects(...)`'s mangled name: `std::vector` is
+/// `std::__1::vector` in libc++, the C++ library of Node's macOS builds.
+#[cfg(not(target_os = "macos"))]
+const QUERY_OBJECTS: &CStr = c"_ZN2v812HeapProfiler12QueryObjectsENS_5LocalINS_7ContextEEEPNS_20QueryObjectPredicateEPSt6vectorINS_6GlobalINS_6ObjectEEESaIS9_EE";
+#[cfg(target_os = "macos")]
+const QUERY_OBJECTS: &CStr = c"_ZN2v812HeapProfiler12QueryObjectsENS_5LocalINS_7ContextEEEPNS_20QueryObjectPredicateEPNSt3__16vectorINS_6GlobalINS_6ObjectEEENS6_9allocatorISA_EEEE";
+
 /// `Just(true)` as `HasRealNamedPropertyFn` returns it.
 const JUST_TRUE: u16 = 0x0101;
 
@@ -177,13 +184,15 @@ impl CensusApi {
     }
 
     fn symbols(layout: CensusLayout) -> Result<CensusApi, Missing> {
+        // SAFETY: `QUERY_OBJECTS` mangles `void HeapProfiler::QueryObjects(
+        // Local<Context>, QueryObjectPredicate*, std::vector<Global<Object>>*)`,
+        // whose signature is `QueryObjectsFn` with `this` first.
+        let query_objects = unsafe { resolve::<QueryObjectsFn>(QUERY_OBJECTS) }?;
         Ok(CensusApi {
             layout,
             get_heap_profiler: symbol!("_ZN2v87Isolate15GetHeapProfilerEv"),
             get_current_context: symbol!("_ZN2v87Isolate17GetCurrentContextEv"),
-            query_objects: symbol!(
-                "_ZN2v812HeapProfiler12QueryObjectsENS_5LocalINS_7ContextEEEPNS_20QueryObjectPredicateEPSt6vectorINS_6GlobalINS_6ObjectEEESaIS9_EE"
-            ),
+            query_objects,
             get_constructor_name: symbol!("_ZN2v86Object18GetConstructorNameEv"),
             is_function: symbol!("_ZNK2v85Value10IsFunctionEv"),
             has_real_named_property: symbol!(
