@@ -182,6 +182,16 @@ export interface Config {
  */
 export declare function configure(options?: Partial<Config>): Config
 
+/**
+ * Diffs two `.heapsnapshot` files by object id, streaming both (the
+ * `memwatch-rs diff` command): memwatch's diff shape, each snapshot's time
+ * its file's modification time. Throws an `Error` whose one-line message
+ * names the file and what is wrong with it (missing, a directory, empty,
+ * not a heap snapshot, truncated). Synchronous: meant for a process that
+ * does nothing else meanwhile.
+ */
+export declare function diffSnapshotFiles(before: string, after: string): HeapDiffResult
+
 /** One event for the JS emitter, in the order they happened. */
 export type Event =
   | { kind: 'stats'; stats: Stats }

@@ -840,6 +840,7 @@ module.exports.attach = nativeBinding.attach
 module.exports.Backend = nativeBinding.Backend
 module.exports.census = nativeBinding.census
 module.exports.configure = nativeBinding.configure
+module.exports.diffSnapshotFiles = nativeBinding.diffSnapshotFiles
 module.exports.gc = nativeBinding.gc
 module.exports.leakStatus = nativeBinding.leakStatus
 module.exports.LeakVerdict = nativeBinding.LeakVerdict

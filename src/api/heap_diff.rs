@@ -4,6 +4,7 @@
 //! "before", and captures return nothing until the diff is complete, so no
 //! JS value made by the HeapDiff is born between the two snapshots.
 
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::ObjectFinalize;
@@ -13,6 +14,7 @@ use napi_derive::napi;
 use super::census::failure_message;
 use super::{state, throw, Throw};
 use crate::heap_diff::census::{self, Census};
+use crate::heap_diff::files::diff_files;
 use crate::heap_diff::session::{Captured, Session};
 use crate::heap_diff::{v8_source, Source, OWN_CLASSES};
 use crate::isolate::IsolateState;
@@ -23,6 +25,19 @@ fn now_ms() -> f64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64() * 1000.0)
         .unwrap_or(0.0)
+}
+
+/// Diffs two `.heapsnapshot` files by object id, streaming both (the
+/// `memwatch-rs diff` command): memwatch's diff shape, each snapshot's time
+/// its file's modification time. Throws an `Error` whose one-line message
+/// names the file and what is wrong with it (missing, a directory, empty,
+/// not a heap snapshot, truncated). Synchronous: meant for a process that
+/// does nothing else meanwhile.
+#[napi]
+pub fn diff_snapshot_files(env: Env, before: String, after: String) -> Result<HeapDiffResult> {
+    diff_files(Path::new(&before), Path::new(&after))
+        .map(HeapDiffResult::from)
+        .map_err(|m| throw(&env, Throw::Plain, &m))
 }
 
 fn source(state: &IsolateState) -> Source {

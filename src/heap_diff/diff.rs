@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::records::{Groups, Record, RecordSet};
+use super::records::{is_unstable_id, Groups, Record, RecordSet};
 
 /// Totals of one snapshot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,7 +82,26 @@ pub struct DiffBuilder<'a> {
     allocated: u64,
     after_nodes: u64,
     after_size: u64,
+    /// Nodes added by [`DiffBuilder::add_unresolved`], by provisional group.
+    unresolved: Unresolved,
 }
+
+/// What [`DiffBuilder::add_unresolved`] gathered per provisional group
+/// (groups below `PENDING_BIT` in `fixed`, the others in `pending` by slot).
+#[derive(Default)]
+struct Unresolved {
+    /// The "before" groups' reported groups, copied when the first
+    /// unresolved node comes (the table may grow while "after" is read).
+    before_reported: Vec<u32>,
+    fixed: Vec<Acc>,
+    pending: Vec<Acc>,
+    /// Nodes without a stable id: (count, bytes) per provisional group.
+    keyed: HashMap<u32, (u64, i64)>,
+    /// The "before" record after the last one matched.
+    next: usize,
+}
+
+const PENDING_BIT: u32 = 1 << 31;
 
 impl<'a> DiffBuilder<'a> {
     /// A diff against `before` (sorted by id, as [`RecordSet::new`] leaves it).
@@ -95,7 +114,94 @@ impl<'a> DiffBuilder<'a> {
             allocated: 0,
             after_nodes: 0,
             after_size: 0,
+            unresolved: Unresolved::default(),
         }
+    }
+
+    /// A diff against `before` fed by [`DiffBuilder::add_unresolved`]:
+    /// `groups` is the table `before` was read with (it may grow while
+    /// "after" is read, but has no excluded group).
+    pub fn new_unresolved(before: &'a RecordSet, groups: &Groups) -> Self {
+        let mut b = DiffBuilder::new(before);
+        b.unresolved.before_reported = (0..groups.len() as u32)
+            .map(|g| groups.reported(g))
+            .collect();
+        b
+    }
+
+    /// One node of an "after" snapshot that is still being read and whose
+    /// `group` may be provisional (a JSON snapshot names objects only at its
+    /// end; provisional groups have the top bit set): matched by id now,
+    /// grouped by [`DiffBuilder::finish_resolved`]. Nodes without a stable
+    /// id are matched by name there, as [`DiffBuilder::add`] does.
+    pub fn add_unresolved(&mut self, r: Record) {
+        let u = &mut self.unresolved;
+        self.after_nodes += 1;
+        self.after_size += r.size;
+        if is_unstable_id(r.id) {
+            let k = u.keyed.entry(r.group).or_default();
+            *k = (k.0 + 1, k.1 + r.size as i64);
+            return;
+        }
+        let acc = if r.group & PENDING_BIT != 0 {
+            slot(&mut u.pending, r.group & !PENDING_BIT)
+        } else {
+            slot(&mut u.fixed, r.group)
+        };
+        let b = &self.before.records;
+        let reported = |g: u32| u.before_reported.get(g as usize).copied().unwrap_or(g);
+        // V8 writes nodes in ascending id order, so the node after the last
+        // match is almost always the next one; search only when it is not.
+        let found = match b.get(u.next) {
+            Some(x) if x.id == r.id => Ok(u.next),
+            _ => b.binary_search_by_key(&r.id, |x| x.id),
+        };
+        if let Ok(i) = found {
+            u.next = i + 1;
+        }
+        match found {
+            Ok(i)
+                if reported(b[i].group) == b[i].group
+                    && self.seen[i / 64] & (1 << (i % 64)) == 0 =>
+            {
+                self.seen[i / 64] |= 1 << (i % 64);
+                // The same object in both: its bytes move from its "before"
+                // group to its "after" group (they cancel out when both are
+                // the same group and the size did not change).
+                acc.bytes += r.size as i64;
+                let old = b[i];
+                slot(&mut self.acc, reported(old.group)).bytes -= old.size as i64;
+            }
+            _ => {
+                acc.added += 1;
+                acc.bytes += r.size as i64;
+                self.allocated += 1;
+            }
+        }
+    }
+
+    /// The diff, after every "after" node came through
+    /// [`DiffBuilder::add_unresolved`]; `resolve` maps a provisional group
+    /// to its group in `groups`.
+    pub fn finish_resolved(
+        mut self,
+        groups: &Groups,
+        after_time_ms: f64,
+        resolve: impl Fn(u32) -> u32,
+    ) -> Diff {
+        let u = std::mem::take(&mut self.unresolved);
+        let fixed = u.fixed.into_iter().enumerate().map(|(g, a)| (g as u32, a));
+        let pending = (u.pending.into_iter().enumerate()).map(|(s, a)| (PENDING_BIT | s as u32, a));
+        for (raw, a) in fixed.chain(pending) {
+            let s = slot(&mut self.acc, groups.reported(resolve(raw)));
+            s.bytes += a.bytes;
+            s.added += a.added;
+        }
+        for (raw, (count, bytes)) in u.keyed {
+            let k = &mut self.keyed.entry(resolve(raw)).or_default()[1];
+            *k = (k.0 + count, k.1 + bytes);
+        }
+        self.finish(groups, after_time_ms)
     }
 
     /// One node of the "after" snapshot; records of excluded groups are

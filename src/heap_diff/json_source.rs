@@ -10,7 +10,7 @@
 //! last, so object nodes first get a provisional group per name string index,
 //! resolved once the strings are read.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io::{self, Read};
 
 use super::records::{is_unstable_id, kind, kind_from_json_name, Groups, Record};
@@ -45,11 +45,54 @@ const BY_NAME_KEYED: u32 = u32::MAX - 1;
 /// name in `groups`. Records come in file order (unsorted), excluded groups
 /// included.
 pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Record>> {
+    let mut records = Vec::new();
+    let names = stream_records(reader, groups, |r| records.push(r))?;
+    for r in &mut records {
+        r.group = names.group(r.group);
+    }
+    Ok(records)
+}
+
+/// The final groups of the records [`stream_records`] handed out: an object
+/// node's group is known only once the strings (the last section) are read.
+pub struct Names {
+    resolved: Vec<u32>,
+}
+
+impl Names {
+    /// The group of a streamed record whose `group` was `raw`.
+    pub fn group(&self, raw: u32) -> u32 {
+        if raw & PENDING != 0 {
+            self.resolved[(raw & !PENDING) as usize]
+        } else {
+            raw
+        }
+    }
+
+    /// True if `raw` is a provisional group (to be mapped by [`Names::group`]).
+    pub fn is_pending(raw: u32) -> bool {
+        raw & PENDING != 0
+    }
+
+    /// Provisional groups handed out (each below `PENDING | count`).
+    pub fn pending_count(&self) -> usize {
+        self.resolved.len()
+    }
+}
+
+/// Hands each node of a JSON heap snapshot to `on_node` in file order while
+/// reading, so no record set is held. A record's `group` may be provisional
+/// ([`Names::is_pending`]); the returned [`Names`] maps it to its group.
+pub fn stream_records<R: Read>(
+    reader: R,
+    groups: &mut Groups,
+    mut on_node: impl FnMut(Record),
+) -> Result<Names> {
     let mut s = Scanner::new(reader);
     let mut layout: Option<NodeLayout> = None;
-    let mut records: Option<Vec<Record>> = None;
+    let mut nodes_seen = false;
     // (name string index, how to group) -> provisional slot; slot -> name
-    let mut slots: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut slots: HashMap<(u32, u32), u32> = HashMap::default();
     let mut names: Vec<Option<Vec<u8>>> = Vec::new();
     let mut strings_seen = false;
     let mut key = Vec::new();
@@ -71,11 +114,12 @@ pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Recor
                 let l = layout.as_ref().ok_or_else(|| {
                     JsonError("\"nodes\" comes before \"snapshot\" (no meta to read it)".into())
                 })?;
-                records = Some(read_nodes(&mut s, l, groups, &mut slots)?);
+                read_nodes(&mut s, l, groups, &mut slots, &mut on_node)?;
+                nodes_seen = true;
                 names = vec![None; slots.len()];
             }
             b"strings" => {
-                if records.is_none() {
+                if !nodes_seen {
                     return Err(JsonError("\"strings\" comes before \"nodes\"".into()));
                 }
                 read_strings(&mut s, &slots, &mut names)?;
@@ -89,7 +133,9 @@ pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Recor
             b => return Err(s.error(&format!("expected ',' or '}}', found {:?}", b as char))),
         }
     }
-    let mut records = records.ok_or_else(|| JsonError("no \"nodes\" in heap snapshot".into()))?;
+    if !nodes_seen {
+        return Err(JsonError("no \"nodes\" in heap snapshot".into()));
+    }
     if !slots.is_empty() && !strings_seen {
         return Err(JsonError("no \"strings\" in heap snapshot".into()));
     }
@@ -105,12 +151,7 @@ pub fn read_records<R: Read>(reader: R, groups: &mut Groups) -> Result<Vec<Recor
             group => groups.intern_keyed(group, name),
         };
     }
-    for r in &mut records {
-        if r.group & PENDING != 0 {
-            r.group = resolved[(r.group & !PENDING) as usize];
-        }
-    }
-    Ok(records)
+    Ok(Names { resolved })
 }
 
 /// How a node's kind maps to a group.
@@ -129,7 +170,6 @@ struct NodeLayout {
     id_at: usize,
     size_at: usize,
     kinds: Vec<KindRule>,
-    node_count: usize,
 }
 
 impl NodeLayout {
@@ -172,7 +212,6 @@ impl NodeLayout {
                 }
             })
             .collect();
-        let node_count = v.get("node_count").and_then(|n| n.as_u64()).unwrap_or(0) as usize;
         Ok(NodeLayout {
             stride: fields.len(),
             type_at,
@@ -180,7 +219,6 @@ impl NodeLayout {
             id_at,
             size_at,
             kinds,
-            node_count,
         })
     }
 }
@@ -190,27 +228,30 @@ fn read_nodes<R: Read>(
     l: &NodeLayout,
     groups: &mut Groups,
     slots: &mut HashMap<(u32, u32), u32>,
-) -> Result<Vec<Record>> {
-    // `node_count` is a hint only; never trust it for a huge allocation.
-    let mut records = Vec::with_capacity(l.node_count.min(1 << 24));
+    on_node: &mut impl FnMut(Record),
+) -> Result<()> {
     let mut field = 0usize;
     let (mut t, mut name, mut id, mut size) = (0u64, 0u64, 0u64, 0u64);
     s.expect(b'[')?;
     if s.peek_token()? == b']' {
         s.bump();
-        return Ok(records);
+        return Ok(());
     }
+    let wanted = |f: usize| f == l.type_at || f == l.name_at || f == l.id_at || f == l.size_at;
     loop {
+        let (value, separator) = match s.uint_then_separator() {
+            Some(fast) => fast,
+            None if wanted(field) => (s.read_uint()?, s.next_token()?),
+            None => (s.skip_number().map(|()| 0)?, s.next_token()?),
+        };
         if field == l.type_at {
-            t = s.read_uint()?;
+            t = value;
         } else if field == l.name_at {
-            name = s.read_uint()?;
+            name = value;
         } else if field == l.id_at {
-            id = s.read_uint()?;
+            id = value;
         } else if field == l.size_at {
-            size = s.read_uint()?;
-        } else {
-            s.skip_number()?;
+            size = value;
         }
         field += 1;
         if field == l.stride {
@@ -234,9 +275,9 @@ fn read_nodes<R: Read>(
                 (None, Some(KindRule::Fixed(g))) => *g,
                 (None, _) => groups.for_unknown_kind_name(&t.to_string()),
             };
-            records.push(Record { id, group, size });
+            on_node(Record { id, group, size });
         }
-        match s.next_token()? {
+        match separator {
             b',' => continue,
             b']' => break,
             b => {
@@ -250,7 +291,7 @@ fn read_nodes<R: Read>(
     if field != 0 {
         return Err(s.error("nodes array length is not a multiple of node_fields"));
     }
-    Ok(records)
+    Ok(())
 }
 
 fn read_strings<R: Read>(
@@ -259,7 +300,8 @@ fn read_strings<R: Read>(
     names: &mut [Option<Vec<u8>>],
 ) -> Result<()> {
     // string index -> the slots that want it
-    let mut wanted: HashMap<u32, Vec<u32>> = HashMap::with_capacity(slots.len());
+    let mut wanted: HashMap<u32, Vec<u32>> =
+        HashMap::with_capacity_and_hasher(slots.len(), Default::default());
     for (&(idx, _), &slot) in slots {
         wanted.entry(idx).or_default().push(slot);
     }
@@ -406,6 +448,30 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// The nodes array's common case, read straight from the buffer: a
+    /// plain integer of up to 19 digits and the `,` or `]` right after it.
+    /// `None` (nothing consumed) for anything else: whitespace, a sign, a
+    /// fraction, the end of the buffer; the general path reads those.
+    #[inline]
+    fn uint_then_separator(&mut self) -> Option<(u64, u8)> {
+        let chunk = &self.buf[self.pos..self.len];
+        let digits = chunk
+            .iter()
+            .take(19)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        match chunk.get(digits) {
+            Some(&sep @ (b',' | b']')) if digits > 0 => {
+                let v = chunk[..digits]
+                    .iter()
+                    .fold(0u64, |v, &b| v * 10 + u64::from(b - b'0'));
+                self.pos += digits + 1;
+                Some((v, sep))
+            }
+            _ => None,
+        }
+    }
+
     /// A non-negative integer (a fraction or exponent is accepted when the
     /// value is integral).
     #[inline]
@@ -470,14 +536,19 @@ impl<R: Read> Scanner<R> {
         if !(first.is_ascii_digit() || first == b'-') {
             return Err(self.error(&format!("expected a number, found {:?}", first as char)));
         }
-        while let Some(b) = self.peek()? {
-            if b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-') {
-                self.bump();
-            } else {
-                break;
+        loop {
+            let chunk = &self.buf[self.pos..self.len];
+            let n = chunk
+                .iter()
+                .position(|&b| {
+                    !(b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+                })
+                .unwrap_or(chunk.len());
+            self.pos += n;
+            if self.pos < self.len || !self.fill()? {
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     /// Reads a JSON string, unescaped to UTF-8, into `out`.
@@ -489,10 +560,7 @@ impl<R: Read> Scanner<R> {
                 return Err(self.error("unterminated string"));
             }
             let chunk = &self.buf[self.pos..self.len];
-            let n = chunk
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\')
-                .unwrap_or(chunk.len());
+            let n = memchr::memchr2(b'"', b'\\', chunk).unwrap_or(chunk.len());
             out.extend_from_slice(&chunk[..n]);
             self.pos += n;
             if self.pos == self.len {
@@ -565,7 +633,7 @@ impl<R: Read> Scanner<R> {
                 return Err(self.error("unterminated string"));
             }
             let chunk = &self.buf[self.pos..self.len];
-            match chunk.iter().position(|&b| b == b'"' || b == b'\\') {
+            match memchr::memchr2(b'"', b'\\', chunk) {
                 None => self.pos = self.len,
                 Some(n) => {
                     let b = chunk[n];
@@ -603,11 +671,9 @@ impl<R: Read> Scanner<R> {
                 }
                 let chunk = &self.buf[self.pos..self.len];
                 let n = if in_string {
-                    chunk.iter().position(|&c| c == b'"' || c == b'\\')
+                    memchr::memchr2(b'"', b'\\', chunk)
                 } else {
-                    chunk
-                        .iter()
-                        .position(|&c| matches!(c, b'"' | b'[' | b']' | b'{' | b'}'))
+                    find_structural(chunk)
                 }
                 .unwrap_or(chunk.len());
                 if let Some(o) = out.as_deref_mut() {
@@ -668,6 +734,28 @@ impl<R: Read> Scanner<R> {
             }
         }
     }
+}
+
+/// The first `"`, `[`, `]`, `{` or `}` in `chunk`. Blocks of 32 bytes are
+/// tested branch-free first (vectorised by the compiler): in the arrays of
+/// numbers that make up most of a snapshot, no byte passes.
+fn find_structural(chunk: &[u8]) -> Option<usize> {
+    let exact = |c: &u8| matches!(c, b'"' | b'[' | b']' | b'{' | b'}');
+    let mut blocks = chunk.chunks_exact(32);
+    let mut at = 0;
+    for block in &mut blocks {
+        // Every structural byte is '"' or at least '[' (0x5B).
+        if block
+            .iter()
+            .fold(false, |any, &c| any | (c == b'"') | (c >= b'['))
+        {
+            if let Some(i) = block.iter().position(exact) {
+                return Some(at + i);
+            }
+        }
+        at += 32;
+    }
+    blocks.remainder().iter().position(exact).map(|i| at + i)
 }
 
 fn push_char(out: &mut Vec<u8>, c: char) {

@@ -10,6 +10,7 @@
 
 pub mod census;
 pub mod diff;
+pub mod files;
 pub mod json_source;
 pub mod records;
 pub mod session;

@@ -135,10 +135,13 @@ const FIXTURES: &[(&str, &str)] = fixtures![
     "leak-slow-n26-3",
     "leak-slow-n26-4",
     "leak-slow-n26-5",
+    "rec-build-drop-10min-v8-n20",
     "rec-build-drop-n20",
+    "rec-cache-fill-10min-v8-n20",
     "rec-cache-fill-n20",
     "rec-closure-n20",
     "rec-listener-200k-n20",
+    "rec-lru50-10min-v8-n20",
     "rec-lru50-n20",
     "rec-s300-flat-n20",
     "rec-s300-leak-n20",
@@ -399,6 +402,45 @@ fn recorded_non_leaks_are_never_reported() {
         n += 1;
     }
     assert_eq!(n, 80);
+}
+
+#[test]
+fn recorded_scenarios_match_the_table() {
+    // Real runs of __test__/scenarios/*.js on Node 20: the fallback-style
+    // recorder (record.js, a full GC at least every 10 s) and, for the
+    // `-10min-v8` ones, memwatch-rs's own V8 backend and probe for 10
+    // minutes. Leaks: reported within their bound from the process start
+    // (which includes building the 300 MB table); quiet shapes: never.
+    let leaks = [
+        ("rec-s300-leak-n20", 300.0),
+        ("rec-closure-n20", 300.0),
+        ("rec-listener-200k-n20", 180.0),
+    ];
+    for (name, bound) in leaks {
+        let r = replay(LeakConfig::default(), &fixture(name));
+        let (t, first) = r
+            .reports
+            .first()
+            .unwrap_or_else(|| panic!("{name}: never reported"));
+        assert!(*t <= bound, "{name}: reported at {t} s, bound {bound} s");
+        assert_sane(first);
+    }
+    for name in [
+        "rec-s300-flat-n20",
+        "rec-cache-fill-n20",
+        "rec-lru50-n20",
+        "rec-build-drop-n20",
+        "rec-cache-fill-10min-v8-n20",
+        "rec-lru50-10min-v8-n20",
+        "rec-build-drop-10min-v8-n20",
+    ] {
+        let v = fixture(name);
+        let r = replay(LeakConfig::default(), &v);
+        assert!(r.reports.is_empty(), "{name}: {:?}", r.reports);
+        if name.contains("10min") {
+            assert!(v[v.len() - 1].0 >= 500_000.0, "{name}: a 10-minute run");
+        }
+    }
 }
 
 #[test]
