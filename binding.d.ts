@@ -34,6 +34,12 @@ export declare class NativeHeapDiff {
   /** Takes no snapshot: `captureV8()` / `captureJson()` do. */
   constructor()
   /**
+   * Takes a heap census instead of a snapshot: the first call records
+   * "before" and returns null, the second returns the census diff
+   * (`census: true`).
+   */
+  captureCensus(): HeapDiffResult | null
+  /**
    * Takes the next snapshot in process through V8's heap profiler: the
    * first call records "before" and returns null, the second returns the
    * diff, with up to `retainers` paths for each group that grew most
@@ -95,6 +101,46 @@ export interface AttachInfo {
 export type Backend = 'v8' | 'fallback'
 
 /**
+ * Counts the live JS objects of this thread's heap (every context of its
+ * isolate) by constructor, with their shallow sizes, largest group first.
+ * Runs full GCs (which emit no `stats` events). Throws an `Error` saying
+ * why where a census is not available (the fallback backend, a node binary
+ * without the symbols).
+ */
+export declare function census(): CensusResult
+
+/** One group of a heap census. */
+export interface CensusGroup {
+  /**
+   * Constructor name (`Array`, `Map`, `Session`, …), `Closure` for
+   * functions, `(anonymous)` for an empty name.
+   */
+  what: string
+  /** Live objects in the group. */
+  count: number
+  /** Their shallow (self) sizes, bytes. */
+  size_bytes: number
+}
+
+/**
+ * What `memwatch.census()` returns: the live JS objects of this thread's
+ * heap, counted by group, without a heap snapshot.
+ */
+export interface CensusResult {
+  /** When the census was taken. */
+  time: Date
+  /**
+   * Live JS objects counted (strings, code and V8's internal objects are
+   * not JS objects and are not counted).
+   */
+  objects: number
+  /** Their shallow bytes. */
+  size_bytes: number
+  /** One per group, largest first (by `size_bytes`, then `count`). */
+  groups: Array<CensusGroup>
+}
+
+/**
  * Leak detector and probe settings (`memwatch.configure()`); README's
  * "The rule" explains each, docs/leak-detector.md why the defaults.
  */
@@ -133,6 +179,8 @@ export interface Config {
   probeMaxIntervalMs: number
   /** While growth is suspected, at least one full GC this often, ms. Default 10000; `probeMinIntervalMs` to `probeMaxIntervalMs`. */
   probeSuspectIntervalMs: number
+  /** Take heap censuses while a `leak` listener is attached, for the `suspects` of each `leak` (V8 backend; each census pauses the thread). Default true. */
+  suspects: boolean
 }
 
 /**
@@ -284,6 +332,12 @@ export interface HeapDiffResult {
   before: HeapDiffSnapshot
   after: HeapDiffSnapshot
   change: HeapDiffChange
+  /**
+   * `true` for a census diff (`new HeapDiff({ census: true })`): JS
+   * objects only, `nodes` count objects, and `+`/`-` are net changes of
+   * each group's count, not objects matched by id. Absent for an exact diff.
+   */
+  census?: boolean
 }
 
 /** Totals of one HeapDiff snapshot. */
@@ -375,6 +429,16 @@ export interface LeakInfo {
    * grown first, at most 10.
    */
   sites?: Array<SamplingSite>
+  /**
+   * What grew: the groups of live JS objects that grew most between the
+   * heap census taken when the detector first saw the floor rise (or,
+   * for a leak with no warning, when it began watching or the heap was
+   * last flat) and the one taken for this report; largest growth first
+   * (bytes, then count), at most 10. Repeats compare with the same first
+   * census. Absent when `configure({ suspects: false })`, on the fallback
+   * backend, or when no census could be taken.
+   */
+  suspects?: Array<LeakSuspect>
 }
 
 /**
@@ -423,6 +487,19 @@ export interface LeakStatusInfo {
   gcs: number
   /** `leak` events emitted in this thread so far. */
   leaks: number
+}
+
+/** A group of objects that grew while the heap leaked. */
+export interface LeakSuspect {
+  /**
+   * The group, named as HeapDiff names it: constructor name, or
+   * `Closure` for functions.
+   */
+  what: string
+  /** Net new objects in the group. */
+  count: number
+  /** Net new shallow bytes in the group. */
+  size_bytes: number
 }
 
 /** What the leak detector thinks of the heap now. */

@@ -13,9 +13,12 @@ export declare const writeProfile: typeof memwatch.writeProfile
 export declare const diffProfiles: typeof memwatch.diffProfiles
 export declare const leakStatus: typeof memwatch.leakStatus
 export declare const metrics: typeof memwatch.metrics
+export declare const census: typeof memwatch.census
 export type {
   Backend,
   CancelTrackGC,
+  Census,
+  CensusGroup,
   Config,
   EventName,
   Events,
@@ -23,11 +26,13 @@ export type {
   HeapDiffChange,
   HeapDiffDetail,
   HeapDiffEndOptions,
+  HeapDiffOptions,
   HeapDiffResult,
   HeapDiffSnapshot,
   HeapDiffSource,
   LeakInfo,
   LeakStatus,
+  LeakSuspect,
   LeakVerdict,
   MemWatch,
   Metrics,

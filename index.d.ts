@@ -74,6 +74,23 @@ declare namespace memwatch {
   /** How each allocation site changed between two profiles (`diffProfiles()`). */
   type SamplingDiff = binding.SamplingDiff
 
+  /** What `memwatch.census()` returns: live JS objects counted by group. */
+  type Census = binding.CensusResult
+  /** One group of a census: constructor name, live objects, their shallow bytes. */
+  type CensusGroup = binding.CensusGroup
+  /** A group that grew while the heap leaked (an entry of `LeakInfo#suspects`). */
+  type LeakSuspect = binding.LeakSuspect
+
+  /** Options of `new HeapDiff(options)`. */
+  interface HeapDiffOptions {
+    /**
+     * `true`: diff two heap censuses instead of two heap snapshots (JS
+     * objects only, net count changes per group, far cheaper; the result
+     * has `census: true`). Default `false`.
+     */
+    census?: boolean
+  }
+
   /**
    * Cancels one `trackGC` registration: its callback will not run, and the
    * registration (the callback and the native record) is released at once,
@@ -108,10 +125,11 @@ declare namespace memwatch {
    * Exact heap diff: `new HeapDiff()` records the heap, `end()` records it
    * again and reports what was allocated and freed in between, matched by V8
    * object id and grouped by constructor name. Each snapshot runs full GCs
-   * (which emit no `stats` events). Must be called with `new`.
+   * (which emit no `stats` events). Must be called with `new`. With
+   * `{ census: true }`, two heap censuses instead (see `census()`).
    */
   interface HeapDiffConstructor {
-    new (): HeapDiff
+    new (options?: HeapDiffOptions): HeapDiff
     readonly prototype: HeapDiff
     /** The snapshot source HeapDiffs use in this thread. */
     readonly source: HeapDiffSource
@@ -157,6 +175,17 @@ declare namespace memwatch {
      * and `memwatch-rs/otel` are built on it.
      */
     metrics(): Metrics
+
+    /**
+     * Counts the live JS objects of this thread's heap (every context of
+     * its isolate) by constructor, with their shallow sizes, largest group
+     * first, without a heap snapshot. Pauses the thread (full GCs, which emit
+     * no `stats` events, and a walk of the heap) and clears V8's type
+     * feedback, which costs a short, transient slowdown. Strings, code and
+     * V8's internal objects are not counted. Throws an `Error` saying why
+     * where a census is not available (the fallback backend).
+     */
+    census(): Census
 
     /** memwatch's heap diff class; see {@link HeapDiffConstructor}. */
     HeapDiff: HeapDiffConstructor

@@ -13,3 +13,4 @@ export const writeProfile = memwatch.writeProfile
 export const diffProfiles = memwatch.diffProfiles
 export const leakStatus = memwatch.leakStatus
 export const metrics = memwatch.metrics
+export const census = memwatch.census

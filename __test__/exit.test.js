@@ -112,6 +112,14 @@ test('process.exit() during a probe window: from timers at several moments and f
   assertClean('probe-window-stats', BACKENDS, /^reached: exit inside the stats listener of a natural GC while probing\n$/)
 })
 
+test('heap censuses: exit after one, inside a leak listener, with one due, and workers ending mid-census', () => {
+  const v8 = { v8: BACKENDS.v8 }
+  assertClean('census-unended-exit', v8, /^reached: un-ended census HeapDiff, exit after a census of the heap\n$/)
+  assertClean('census-exit-in-leak', v8, /^reached: exit inside a leak listener after a census \(suspects: true, objects: true\)\n$/)
+  assertClean('census-pending-exit', v8, /^reached: exit with a census due\n$/)
+  assertClean('census-workers', v8, /^reached: 3 workers ended: exit-in-leak 0, natural 0, terminate 1\n$/)
+})
+
 test('an uncaught throw from a listener or callback exits 1 with the error, no crash', () => {
   assertUncaught('throw-in-stats', BACKENDS, 'thrown from a stats listener')
   assertUncaught('throw-in-leak', BACKENDS, 'thrown from a leak listener')

@@ -124,6 +124,7 @@ test('configure(): defaults, changes and clear errors naming the option', () => 
     probeMinIntervalMs: 2000,
     probeMaxIntervalMs: 300000,
     probeSuspectIntervalMs: 10000,
+    suspects: true,
   })
   assert.equal(memwatch.configure({ minDurationMs: 5000 }).minDurationMs, 5000)
   assert.equal(memwatch.configure().minDurationMs, 5000, 'the change stuck')

@@ -5,13 +5,14 @@
 // src/api/heap_diff.rs). This file only orders the steps so that nothing the
 // HeapDiff creates in JS is born between its two snapshots, and glues the
 // JSON source (used when V8's heap profiler is unavailable) to
-// `v8.writeHeapSnapshot()`.
+// `v8.writeHeapSnapshot()`. `new HeapDiff({ census: true })` takes heap
+// censuses instead of snapshots (src/ffi/census.rs).
 
 const os = require('node:os')
 const path = require('node:path')
 const v8 = require('node:v8')
 const { threadId } = require('node:worker_threads')
-const { kindOf } = require('./describe.js')
+const { describe, kindOf } = require('./describe.js')
 
 /**
  * @param {object} native the binding
@@ -54,10 +55,25 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
     // Created before the first snapshot, so present in both.
     #diff = new native.NativeHeapDiff()
     #json = null
+    #census = false
     #ended = false
 
-    constructor() {
-      if (source === 'json') {
+    /**
+     * @param {{ census?: boolean }} [options] `census: true` for a census
+     *   diff; anything but an object with a `census` key is ignored, as
+     *   memwatch ignored its arguments.
+     */
+    constructor(options) {
+      if (options !== null && typeof options === 'object' && 'census' in options) {
+        const census = options.census
+        if (typeof census !== 'boolean') {
+          throw new TypeError(`new HeapDiff(options): options.census must be a boolean, got ${describe(census)}`)
+        }
+        this.#census = census
+      }
+      if (this.#census) {
+        this.#diff.captureCensus()
+      } else if (source === 'json') {
         this.#json = jsonPlan(this.#diff)
         captureJson(this.#diff, this.#json.files[0], this.#json.writers[0])
       } else {
@@ -78,7 +94,13 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
       // Checked before anything happens: a rejected option leaves the
       // HeapDiff open. A number or null, never a new heap object.
       const retainers = retainersOption(options)
+      if (this.#census && retainers !== null) {
+        throw new Error(
+          'HeapDiff.end(options): retainers need heap snapshots, and this HeapDiff was made with { census: true }; use new HeapDiff() for retainer paths',
+        )
+      }
       this.#ended = true
+      if (this.#census) return this.#diff.captureCensus()
       const json = this.#json
       return json ? captureJson(this.#diff, json.files[1], json.writers[1], retainers) : this.#diff.captureV8(retainers)
     }

@@ -145,6 +145,19 @@ const api = {
     }
     return native.metrics(fallback ? fallback.heapSizeLimit() : undefined)
   },
+
+  /**
+   * Counts the live JS objects of this thread's heap by constructor, with
+   * their shallow sizes, largest group first, without a heap snapshot. Runs
+   * full GCs (which emit no `stats` events). Throws an `Error` saying why
+   * where a census is not available (the fallback backend).
+   */
+  census() {
+    if (arguments.length > 0) {
+      throw new TypeError(`memwatch.census() takes no arguments (got ${arguments.length})`)
+    }
+    return native.census()
+  },
 }
 
 /** Keeps the detector running until the returned function is called (once). */
@@ -165,6 +178,7 @@ memwatch.gc = api.gc
 memwatch.configure = api.configure
 memwatch.leakStatus = api.leakStatus
 memwatch.metrics = api.metrics
+memwatch.census = api.census
 memwatch.HeapDiff = require('./heap-diff.js')(native, info, { own: fallback ? fallback.own : undefined })
 Object.defineProperty(memwatch, 'backend', { value: info.backend, enumerable: true })
 Object.defineProperty(memwatch, 'backendReason', { value: info.reason || null, enumerable: false })

@@ -12,8 +12,14 @@
 //! and wakes the event loop; on the loop, [`IsolateState::take_events`] turns
 //! the records into typed `stats` payloads and feeds the leak detector, and
 //! the list goes to JS in one call.
+//!
+//! Heap censuses run here too: `memwatch.census()` and census HeapDiffs,
+//! and, while a `leak` listener is attached, the censuses behind a leak's
+//! `suspects` (see [`SuspectWatch`]), taken in the same loop turn, before
+//! the `leak` event is handed to JS. Every census runs outside any GC, with
+//! its GCs suppressed like a heap snapshot's.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,13 +27,16 @@ use napi::bindgen_prelude::Unknown;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 
+use crate::ffi::census::CensusApi;
 use crate::ffi::gc::{GcApi, GcHooks, GcObserver, Isolate};
+use crate::ffi::layout_for;
 use crate::gc::kind::{GcFlags, GcKind};
 use crate::gc::leak::{LeakConfig, LeakDetector, Outcome};
 use crate::gc::pauses::GcPauses;
 use crate::gc::probe::{ProbeConfig, Prober};
 use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
-use crate::payload::{Event, LeakInfo, LeakStatusInfo, SamplingSite, Stats};
+use crate::heap_diff::census::{Census, SuspectWatch, Want};
+use crate::payload::{Event, LeakInfo, LeakStatusInfo, LeakSuspect, SamplingSite, Stats};
 use crate::track::Tracker;
 
 /// Calls the JS event handler on the isolate's loop with the events due.
@@ -183,6 +192,18 @@ impl GcObserver for GcSide {
     }
 }
 
+/// Why a census was not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CensusFailure {
+    /// A census cannot run in this thread, and why.
+    Unavailable(String),
+    /// A census is already running (no JS runs during one, so this is a
+    /// guard, not a path anyone can take).
+    Running,
+    /// V8 could not take it, and why.
+    Failed(&'static str),
+}
+
 /// Everything memwatch-rs keeps for one isolate.
 pub struct IsolateState {
     /// `trackGC`'s part (see [`crate::track`]).
@@ -206,12 +227,25 @@ pub struct IsolateState {
     last_base: Cell<u64>,
     /// `leak` events made so far.
     leaks: Cell<u64>,
+    /// Why the fallback backend serves this thread (`None` on the V8 one).
+    fallback_reason: Option<String>,
+    /// The census's V8 entry points, resolved on first use, or why not.
+    census_api: OnceCell<Result<CensusApi, String>>,
+    census_running: Cell<bool>,
+    /// The censuses behind `leak` events' `suspects`.
+    suspects: RefCell<SuspectWatch>,
+    /// `configure({ suspects })`.
+    suspects_on: Cell<bool>,
 }
 
 impl IsolateState {
     /// State for the current isolate, with GC hooks registered when the V8
-    /// API resolved (`v8` is `None` in fallback mode).
-    pub fn new(v8: Option<(GcApi, Isolate)>, node_major: u32) -> Rc<Self> {
+    /// API resolved (`v8` is why not in fallback mode).
+    pub fn new(v8: Result<(GcApi, Isolate), String>, node_major: u32) -> Rc<Self> {
+        let (v8, fallback_reason) = match v8 {
+            Ok(v8) => (Some(v8), None),
+            Err(reason) => (None, Some(reason)),
+        };
         let gc = Rc::new(GcSide::new(v8));
         let hooks = v8.map(|(api, isolate)| api.add_gc_hooks(isolate, Rc::clone(&gc)));
         Rc::new(IsolateState {
@@ -229,6 +263,11 @@ impl IsolateState {
             ready: RefCell::new(Vec::new()),
             last_base: Cell::new(0),
             leaks: Cell::new(0),
+            fallback_reason,
+            census_api: OnceCell::new(),
+            census_running: Cell::new(false),
+            suspects: RefCell::new(SuspectWatch::default()),
+            suspects_on: Cell::new(true),
         })
     }
 
@@ -289,7 +328,9 @@ impl IsolateState {
     }
 
     /// Sets what JS listens to. A `leak` listener attached or removed
-    /// moves the baseline of the allocation sites its reports carry.
+    /// moves the baseline of the allocation sites its reports carry; without
+    /// one the suspects' census is dropped: watching starts afresh with the
+    /// next listener.
     pub fn set_interest(&self, env: &Env, interest: Interest) {
         if !self.closed.get() {
             let was = self.gc.interest.replace(interest);
@@ -297,6 +338,64 @@ impl IsolateState {
                 self.sampling.watch_leaks(env, interest.leak);
             }
         }
+        if !interest.leak {
+            self.suspects.borrow_mut().reset();
+        }
+    }
+
+    /// The census's V8 entry points, or why a census cannot run here.
+    fn census_api(&self) -> Result<CensusApi, String> {
+        self.census_api
+            .get_or_init(|| {
+                if self.gc.v8.is_none() {
+                    let why = self.fallback_reason.as_deref().unwrap_or("no V8 symbols");
+                    return Err(format!(
+                        "memwatch-rs runs on its fallback backend in this thread ({why})"
+                    ));
+                }
+                let Some(layout) = layout_for(self.node_major) else {
+                    return Err(format!(
+                        "Node {} is not in the verified V8 table",
+                        self.node_major
+                    ));
+                };
+                CensusApi::resolve(layout).map_err(|why| why.to_string())
+            })
+            .clone()
+    }
+
+    /// Whether a census can run in this thread (`Err`: why not).
+    pub fn census_available(&self) -> Result<(), String> {
+        self.census_api().map(|_| ())
+    }
+
+    /// Takes a heap census now, its GCs suppressed. Call only from a call
+    /// into native code with `env` (a JS call or the loop's wake-up).
+    pub fn census(&self, env: &Env) -> Result<Census, CensusFailure> {
+        if self.closed.get() {
+            return Err(CensusFailure::Unavailable(
+                "this thread is shutting down".into(),
+            ));
+        }
+        let api = self.census_api().map_err(CensusFailure::Unavailable)?;
+        let Some(isolate) = self.v8_isolate() else {
+            return Err(CensusFailure::Unavailable("no V8 isolate".into()));
+        };
+        if self.census_running.replace(true) {
+            return Err(CensusFailure::Running);
+        }
+        struct Done<'a>(&'a Cell<bool>);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.set(false);
+            }
+        }
+        let _done = Done(&self.census_running);
+        let time_ms = now_ms();
+        let raw = self
+            .suppressed(|| api.census(isolate, env))
+            .map_err(CensusFailure::Failed)?;
+        Ok(Census::new(raw, time_ms))
     }
 
     /// On the loop, in the wake-up: turns the waiting records into events
@@ -319,10 +418,27 @@ impl IsolateState {
         }
     }
 
+    /// Which census the suspects want after this GC; none (and nothing
+    /// kept) unless a `leak` listener is attached, `suspects` is on and a
+    /// census can run here.
+    fn plan_suspects(&self, outcome: &Outcome, watching: bool) -> Want {
+        if !watching
+            || !self.suspects_on.get()
+            || self.closed.get()
+            || self.census_available().is_err()
+        {
+            self.suspects.borrow_mut().reset();
+            return Want::Nothing;
+        }
+        let state = self.leak.borrow().status().state;
+        self.suspects.borrow_mut().plan(outcome, state)
+    }
+
     /// One full GC through memwatch's maths, the probe's bookkeeping and the
-    /// leak detector; queues its events and returns its stats. On the event
-    /// loop (or in a JS call), never inside a GC: a `leak` report reads the
-    /// allocation profile, which allocates on the JS heap.
+    /// leak detector, and the census it calls for; queues its events and
+    /// returns its stats. On the event loop (or in a JS call), never inside a
+    /// GC: a `leak` report reads the allocation profile and a census, which
+    /// allocate on the JS heap.
     fn process(&self, env: &Env, gc: &FullGc, emit_stats: bool) -> Stats {
         let base = self.engine.borrow_mut().observe(gc);
         let stats = Stats::new(gc, &base);
@@ -340,6 +456,19 @@ impl IsolateState {
         } else {
             Outcome::Nothing
         };
+        // No borrow is held across a census (it runs GCs and N-API calls).
+        let suspects = match self.plan_suspects(&outcome, interest.leak) {
+            Want::Nothing => None,
+            Want::Reference => {
+                let census = self.census(env).ok();
+                self.suspects.borrow_mut().set_reference(census);
+                None
+            }
+            Want::Report => {
+                let census = self.census(env).ok();
+                self.suspects.borrow_mut().report(census)
+            }
+        };
         // While allocation sampling runs, the detector's moments move the
         // baseline of the sites a report carries: growth suspected (the
         // floor started rising) and each report; a report carries the sites
@@ -350,6 +479,7 @@ impl IsolateState {
                     .sampling
                     .leak_sites(env)
                     .map(|sites| sites.iter().map(SamplingSite::from).collect()),
+                suspects: suspects.map(|s| s.iter().map(LeakSuspect::from).collect()),
                 ..LeakInfo::from(&report)
             }),
             Outcome::GrowthSuspected => {
@@ -471,19 +601,23 @@ impl IsolateState {
             .map(|(api, isolate)| api.heap_statistics(isolate).heap_size_limit)
     }
 
-    /// The detector and probe settings in force.
-    pub fn config(&self) -> (LeakConfig, ProbeConfig) {
+    /// The detector, probe and suspects settings in force.
+    pub fn config(&self) -> (LeakConfig, ProbeConfig, bool) {
         (
             self.leak.borrow().config().clone(),
             self.prober.borrow().config(),
+            self.suspects_on.get(),
         )
     }
 
-    /// Replaces the settings; the detector and the probe start afresh, and
-    /// so does the baseline of the allocation sites a report carries.
-    pub fn set_config(&self, env: &Env, leak: LeakConfig, probe: ProbeConfig) {
+    /// Replaces the settings; the detector, the probe and the suspects'
+    /// reference census start afresh, and so does the baseline of the
+    /// allocation sites a report carries.
+    pub fn set_config(&self, env: &Env, leak: LeakConfig, probe: ProbeConfig, suspects: bool) {
         *self.leak.borrow_mut() = LeakDetector::new(leak);
         *self.prober.borrow_mut() = Prober::new(probe);
+        self.suspects_on.set(suspects);
+        self.suspects.borrow_mut().reset();
         let watching = self.gc.interest.get().leak;
         if watching {
             self.sampling.watch_leaks(env, true);

@@ -13,6 +13,7 @@ use crate::gc::leak::{LeakConfig, LeakReport, LeakRule, LeakState, LeakStatus};
 use crate::gc::pauses::{GcPauses, PauseHistogram, PAUSE_BOUNDS_NS};
 use crate::gc::probe::ProbeConfig;
 use crate::gc::stats::{BaseStats, FullGc, GcTallies, HeapStatistics, KindTally};
+use crate::heap_diff::census::{Census, Growth};
 use crate::heap_diff::diff::{nice_size, Diff, Summary};
 use crate::sampling::profile::{self, Frame, Profile, Site};
 use crate::sampling::Settings;
@@ -265,6 +266,38 @@ pub struct LeakInfo {
     /// attached or sampling started), or since the previous report, most
     /// grown first, at most 10.
     pub sites: Option<Vec<SamplingSite>>,
+    /// What grew: the groups of live JS objects that grew most between the
+    /// heap census taken when the detector first saw the floor rise (or,
+    /// for a leak with no warning, when it began watching or the heap was
+    /// last flat) and the one taken for this report; largest growth first
+    /// (bytes, then count), at most 10. Repeats compare with the same first
+    /// census. Absent when `configure({ suspects: false })`, on the fallback
+    /// backend, or when no census could be taken.
+    pub suspects: Option<Vec<LeakSuspect>>,
+}
+
+/// A group of objects that grew while the heap leaked.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeakSuspect {
+    /// The group, named as HeapDiff names it: constructor name, or
+    /// `Closure` for functions.
+    pub what: String,
+    /// Net new objects in the group.
+    pub count: f64,
+    /// Net new shallow bytes in the group.
+    #[napi(js_name = "size_bytes")]
+    pub size_bytes: f64,
+}
+
+impl From<&Growth> for LeakSuspect {
+    fn from(g: &Growth) -> Self {
+        LeakSuspect {
+            what: g.what.clone(),
+            count: g.count as f64,
+            size_bytes: g.bytes as f64,
+        }
+    }
 }
 
 impl From<&LeakReport> for LeakInfo {
@@ -283,6 +316,7 @@ impl From<&LeakReport> for LeakInfo {
             gcs: r.gcs,
             repeat: r.repeat,
             sites: None,
+            suspects: None,
         }
     }
 }
@@ -661,6 +695,8 @@ pub struct Config {
     pub probe_max_interval_ms: f64,
     /// While growth is suspected, at least one full GC this often, ms. Default 10000; `probeMinIntervalMs` to `probeMaxIntervalMs`.
     pub probe_suspect_interval_ms: f64,
+    /// Take heap censuses while a `leak` listener is attached, for the `suspects` of each `leak` (V8 backend; each census pauses the thread). Default true.
+    pub suspects: bool,
 }
 
 /// An integer option: checked as the JS number it is, then narrowed.
@@ -680,7 +716,7 @@ fn count(key: &'static str, v: f64, lo: u32, hi: u32) -> Result<u32, (&'static s
 
 impl Config {
     /// The settings in force, as JS sees them.
-    pub fn from_parts(leak: &LeakConfig, probe: &ProbeConfig) -> Config {
+    pub fn from_parts(leak: &LeakConfig, probe: &ProbeConfig, suspects: bool) -> Config {
         Config {
             rule: match leak.rule {
                 LeakRule::Rate => Rule::Rate,
@@ -702,6 +738,7 @@ impl Config {
             probe_min_interval_ms: probe.min_interval_ms,
             probe_max_interval_ms: probe.max_interval_ms,
             probe_suspect_interval_ms: probe.suspect_interval_ms,
+            suspects,
         }
     }
 
@@ -829,6 +866,10 @@ pub struct HeapDiffResult {
     pub before: HeapDiffSnapshot,
     pub after: HeapDiffSnapshot,
     pub change: HeapDiffChange,
+    /// `true` for a census diff (`new HeapDiff({ census: true })`): JS
+    /// objects only, `nodes` count objects, and `+`/`-` are net changes of
+    /// each group's count, not objects matched by id. Absent for an exact diff.
+    pub census: Option<bool>,
 }
 
 fn snapshot(s: &Summary) -> HeapDiffSnapshot {
@@ -870,6 +911,7 @@ impl From<Diff> for HeapDiffResult {
                     })
                     .collect(),
             },
+            census: None,
         }
     }
 }
@@ -1069,6 +1111,56 @@ impl SamplingDiff {
             after: after.time,
             total: total(profile::total(&sites)),
             sites: sites.iter().map(SamplingSite::from).collect(),
+        }
+    }
+}
+
+// ---- census ------------------------------------------------------------
+
+/// One group of a heap census.
+#[napi(object)]
+pub struct CensusGroup {
+    /// Constructor name (`Array`, `Map`, `Session`, …), `Closure` for
+    /// functions, `(anonymous)` for an empty name.
+    pub what: String,
+    /// Live objects in the group.
+    pub count: f64,
+    /// Their shallow (self) sizes, bytes.
+    #[napi(js_name = "size_bytes")]
+    pub size_bytes: f64,
+}
+
+/// What `memwatch.census()` returns: the live JS objects of this thread's
+/// heap, counted by group, without a heap snapshot.
+#[napi(object)]
+pub struct CensusResult {
+    /// When the census was taken.
+    pub time: DateTime<Utc>,
+    /// Live JS objects counted (strings, code and V8's internal objects are
+    /// not JS objects and are not counted).
+    pub objects: f64,
+    /// Their shallow bytes.
+    #[napi(js_name = "size_bytes")]
+    pub size_bytes: f64,
+    /// One per group, largest first (by `size_bytes`, then `count`).
+    pub groups: Vec<CensusGroup>,
+}
+
+impl From<&Census> for CensusResult {
+    fn from(c: &Census) -> Self {
+        CensusResult {
+            time: date(c.time_ms),
+            objects: c.objects as f64,
+            size_bytes: c.bytes as f64,
+            groups: c
+                .groups
+                .iter()
+                .map(|g| CensusGroup {
+                    what: g.what.clone(),
+                    count: g.count as f64,
+                    size_bytes: g.bytes as f64,
+                })
+                .collect(),
         }
     }
 }

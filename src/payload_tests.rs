@@ -100,9 +100,9 @@ fn fallback_tallies_map_by_name() {
 
 #[test]
 fn config_round_trips_and_names_bad_counts_as_js_prints_them() {
-    let defaults = Config::from_parts(&LeakConfig::default(), &ProbeConfig::default());
+    let defaults = Config::from_parts(&LeakConfig::default(), &ProbeConfig::default(), true);
     let (leak, probe) = defaults.to_parts().expect("defaults are valid");
-    assert_eq!(Config::from_parts(&leak, &probe), defaults);
+    assert_eq!(Config::from_parts(&leak, &probe, true), defaults);
     let bad = |c: Config| c.to_parts().map(|_| ()).unwrap_err();
     assert_eq!(
         bad(Config {

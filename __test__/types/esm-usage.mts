@@ -1,5 +1,5 @@
-import memwatch, { gc, HeapDiff, startSampling, stopSampling, samplingProfile, writeProfile, diffProfiles } from 'memwatch-rs'
-import type { Stats, LeakInfo, HeapDiffResult, Config, SamplingProfile, SamplingDiff, RetainerPath } from 'memwatch-rs'
+import memwatch, { gc, HeapDiff, census, startSampling, stopSampling, samplingProfile, writeProfile, diffProfiles } from 'memwatch-rs'
+import type { Stats, LeakInfo, HeapDiffResult, Config, Census, LeakSuspect, SamplingProfile, SamplingDiff, RetainerPath } from 'memwatch-rs'
 
 const seen: Stats[] = []
 memwatch.on('stats', (s: Stats) => seen.push(s))
@@ -27,3 +27,6 @@ const paths: RetainerPath[] | undefined = new HeapDiff().end({ retainers: 2 }).c
 void [dd, paths, stopSampling()]
 // @ts-expect-error stackDepth is a number
 startSampling({ stackDepth: 'deep' })
+const counted: Census = census()
+const suspects: LeakSuspect[] | undefined = undefined as LeakInfo['suspects']
+void [counted.groups[0]?.what, suspects, new HeapDiff({ census: true }).end().census]

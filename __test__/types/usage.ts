@@ -28,7 +28,9 @@ memwatch.on('leak', (info) => {
   const low: number | undefined = info.rateLow
   const limit: number = info.heapLimit
   const eta: number | undefined = info.limitInMs
-  void [start, growth, reason, rate, low, limit, eta]
+  const suspect: memwatch.LeakSuspect | undefined = info.suspects?.[0]
+  const suspected: string | undefined = suspect?.what
+  void [start, growth, reason, rate, low, limit, eta, suspected]
 })
 
 let tracked: { data: number[] } | null = { data: [1, 2, 3] }
@@ -83,6 +85,18 @@ if (first) {
 }
 const source: 'v8' | 'json' = memwatch.HeapDiff.source
 void [when, nodes, grew, source]
+
+const census: memwatch.Census = memwatch.census()
+const biggest: memwatch.CensusGroup | undefined = census.groups[0]
+const taken: Date = census.time
+void [biggest?.what, biggest?.count, biggest?.size_bytes, census.objects, census.size_bytes, taken]
+const censusDiff: memwatch.HeapDiffResult = new memwatch.HeapDiff({ census: true }).end()
+const isCensus: boolean | undefined = censusDiff.census
+void isCensus
+// @ts-expect-error census() takes no arguments
+memwatch.census(1)
+// @ts-expect-error census is a boolean
+new memwatch.HeapDiff({ census: 'yes' })
 
 // @ts-expect-error HeapDiff is a class: it needs `new`
 memwatch.HeapDiff()

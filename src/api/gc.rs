@@ -54,10 +54,8 @@ pub fn attach(env: Env, on_events: Function<Vec<Event>, Unknown<'static>>) -> Re
     let (state, reason, first) = match env.get_instance_data::<Rc<IsolateState>>()? {
         Some(existing) => (Rc::clone(existing), None, false),
         None => {
-            let (v8, reason) = match v8_backend(major) {
-                Ok(v8) => (Some(v8), None),
-                Err(reason) => (None, Some(reason)),
-            };
+            let v8 = v8_backend(major);
+            let reason = v8.as_ref().err().cloned();
             let state = IsolateState::new(v8, major);
             env.set_instance_data(Rc::clone(&state), (), |_| {})?;
             env.add_env_cleanup_hook(Rc::clone(&state), |s| s.close())?;
@@ -155,7 +153,7 @@ enum Want {
 }
 
 /// Every option `configure()` knows, in the order the messages list them.
-const OPTIONS: [(&str, Want); 17] = [
+const OPTIONS: [(&str, Want); 18] = [
     ("rule", Want::Rule),
     ("minRateBytesPerHour", Want::Number),
     ("minRatePercent", Want::Number),
@@ -173,14 +171,15 @@ const OPTIONS: [(&str, Want); 17] = [
     ("probeMinIntervalMs", Want::Number),
     ("probeMaxIntervalMs", Want::Number),
     ("probeSuspectIntervalMs", Want::Number),
+    ("suspects", Want::Boolean),
 ];
 
 fn known() -> String {
     OPTIONS.map(|(name, _)| name).join(", ")
 }
 
-/// The number field of `config` named `key` (every option but `rule` and
-/// `probe`).
+/// The number field of `config` named `key` (every option but `rule`,
+/// `probe` and `suspects`).
 fn number_field<'c>(config: &'c mut Config, key: &str) -> Option<&'c mut f64> {
     Some(match key {
         "minRateBytesPerHour" => &mut config.min_rate_bytes_per_hour,
@@ -210,8 +209,8 @@ fn number_field<'c>(config: &'c mut Config, key: &str) -> Option<&'c mut f64> {
 #[napi(ts_args_type = "options?: Partial<Config>")]
 pub fn configure(env: Env, options: Unknown) -> Result<Config> {
     let state = state(&env)?;
-    let (leak, probe) = state.config();
-    let mut config = Config::from_parts(&leak, &probe);
+    let (leak, probe, suspects) = state.config();
+    let mut config = Config::from_parts(&leak, &probe, suspects);
     let kind = options.get_type()?;
     if kind == ValueType::Undefined {
         return Ok(config);
@@ -297,7 +296,13 @@ pub fn configure(env: Env, options: Unknown) -> Result<Config> {
                     }
                 }
             }
-            Want::Boolean => config.probe = value.coerce_to_bool()?,
+            Want::Boolean => {
+                let on = value.coerce_to_bool()?;
+                match name {
+                    "suspects" => config.suspects = on,
+                    _ => config.probe = on,
+                }
+            }
             Want::Number | Want::Integer => {
                 let v = number()?;
                 if let Some(field) = number_field(&mut config, name) {
@@ -308,9 +313,9 @@ pub fn configure(env: Env, options: Unknown) -> Result<Config> {
     }
     match config.to_parts() {
         Ok((leak, probe)) => {
-            state.set_config(&env, leak, probe);
-            let (leak, probe) = state.config();
-            Ok(Config::from_parts(&leak, &probe))
+            state.set_config(&env, leak, probe, config.suspects);
+            let (leak, probe, suspects) = state.config();
+            Ok(Config::from_parts(&leak, &probe, suspects))
         }
         Err((_, message)) => Err(throw(&env, Throw::Range, &format!("{prefix}: {message}"))),
     }

@@ -13,12 +13,14 @@ use napi::{Env, JsValue, Result, ValueType};
 use napi_derive::napi;
 
 use super::describe::describe;
+use super::census::failure_message;
 use super::{state, throw, Throw};
 use crate::ffi::heap_profiler::EdgeApi;
+use crate::heap_diff::census::{self, Census};
 use crate::heap_diff::files::{diff_files, diff_files_explained};
 use crate::heap_diff::retainers::MAX_PATHS;
 use crate::heap_diff::session::{Captured, Session};
-use crate::heap_diff::{v8_source, Source};
+use crate::heap_diff::{v8_source, Source, OWN_CLASSES};
 use crate::isolate::IsolateState;
 use crate::payload::{HeapDiffLive, HeapDiffResult, JsonFiles};
 
@@ -66,6 +68,8 @@ pub struct NativeHeapDiff {
     session: Session,
     /// Bytes reported to V8 as external memory.
     external: i64,
+    /// A census diff's "before" census.
+    census_before: Option<Census>,
 }
 
 #[napi]
@@ -142,7 +146,29 @@ impl NativeHeapDiff {
         Ok(NativeHeapDiff {
             session: Session::new(state(&env)?.heap_diff.live()),
             external: 0,
+            census_before: None,
         })
+    }
+
+    /// Takes a heap census instead of a snapshot: the first call records
+    /// "before" and returns null, the second returns the census diff
+    /// (`census: true`).
+    #[napi]
+    pub fn capture_census(&mut self, env: Env) -> Result<Option<HeapDiffResult>> {
+        let what = match self.census_before {
+            None => "new HeapDiff({ census: true })",
+            Some(_) => "HeapDiff#end()",
+        };
+        let after = state(&env)?
+            .census(&env)
+            .map_err(|failure| throw(&env, Throw::Plain, &failure_message(what, &failure)))?;
+        let Some(before) = self.census_before.take() else {
+            self.census_before = Some(after);
+            return Ok(None);
+        };
+        let mut result = HeapDiffResult::from(census::diff(&before, &after, &OWN_CLASSES));
+        result.census = Some(true);
+        Ok(Some(result))
     }
 
     /// Takes the next snapshot in process through V8's heap profiler: the

@@ -3,6 +3,7 @@
 //! from [`crate::payload`] or throw a `TypeError`/`RangeError`/`Error` with
 //! its final, bounded message.
 
+pub mod census;
 pub mod gc;
 pub mod heap_diff;
 pub mod metrics;

@@ -16,6 +16,8 @@
 //! - [`gc`]: GC callbacks, heap statistics, forced GCs;
 //! - [`heap_profiler`]: heap snapshots, their nodes and edges;
 //! - [`sampling`]: the sampling heap profiler (allocation sites);
+//! - [`census`]: a heap census (counts and sizes by constructor) without a
+//!   snapshot;
 //! - [`track_gc`]: `trackGC`'s raw Node-API hot path, finalizers and wake-up.
 
 #![allow(unsafe_code)]
@@ -23,7 +25,7 @@
 use std::ffi::{c_int, c_void, CStr};
 use std::ptr::NonNull;
 
-pub use table::{layout_for, Layout, VERIFIED_MAJORS};
+pub use table::{layout_for, CensusLayout, Layout, VERIFIED_MAJORS};
 
 /// A symbol that the running node binary does not export.
 #[derive(Debug, Clone)]
@@ -102,6 +104,7 @@ macro_rules! symbol {
     }};
 }
 
+pub mod census;
 pub mod gc;
 pub mod heap_profiler;
 pub mod sampling;

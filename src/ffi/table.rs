@@ -19,6 +19,9 @@ pub struct Layout {
     /// How `v8::AllocationProfile` (the sampling heap profiler's result) is
     /// read in place; `None` where that was not verified.
     pub allocation_profile: Option<AllocationProfileLayout>,
+    /// Where a heap census reads an object's map and size; `None` where no
+    /// census layout is verified.
+    pub census: Option<CensusLayout>,
 }
 
 /// The parts of `v8::AllocationProfile` read without headers: a C++ object
@@ -45,6 +48,35 @@ const ALLOCATION_PROFILE_20_26: AllocationProfileLayout = AllocationProfileLayou
     node_size: 88,
 };
 
+/// Where a census reads an object's map and size (per Node major, in
+/// [`Layout::census`]); checked against V8's postmortem metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CensusLayout {
+    /// Offset of the map word in every heap object
+    /// (`v8dbg_class_HeapObject__map__Map`).
+    pub map_offset: usize,
+    /// Offset of `Map::instance_size_in_words`, one byte
+    /// (`v8dbg_class_Map__instance_size_in_words__char`).
+    pub instance_size_in_words_offset: usize,
+    /// The tag of a heap object pointer (`v8dbg_HeapObjectTag`).
+    pub heap_object_tag: usize,
+    /// Bytes per word (`v8dbg_SystemPointerSize`); tagged values are this
+    /// wide only without pointer compression, which the map offset of
+    /// `instance_size_in_words` (one word after the map) confirms.
+    pub pointer_size: usize,
+}
+
+/// 64-bit V8 without pointer compression (every official Linux x64 build
+/// of Node 20-26): the map word at 0, `instance_size_in_words` in the byte
+/// after it, tag 1, 8-byte words. Verified for each major against V8's
+/// postmortem metadata and against heap-snapshot self sizes.
+const FULL_POINTERS: CensusLayout = CensusLayout {
+    map_offset: 0,
+    instance_size_in_words_offset: 8,
+    heap_object_tag: 1,
+    pointer_size: 8,
+};
+
 const TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER: &CStr =
     c"_ZN2v812HeapProfiler16TakeHeapSnapshotEPNS_15ActivityControlEPNS0_18ObjectNameResolverEbb";
 const TAKE_SNAPSHOT_CONTEXT_NAME_RESOLVER: &CStr =
@@ -56,24 +88,28 @@ const TABLE: &[Layout] = &[
         heap_statistics_size: 112,
         take_heap_snapshot: TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER,
         allocation_profile: Some(ALLOCATION_PROFILE_20_26),
+        census: Some(FULL_POINTERS),
     },
     Layout {
         major: 22,
         heap_statistics_size: 112,
         take_heap_snapshot: TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER,
         allocation_profile: Some(ALLOCATION_PROFILE_20_26),
+        census: Some(FULL_POINTERS),
     },
     Layout {
         major: 24,
         heap_statistics_size: 112,
         take_heap_snapshot: TAKE_SNAPSHOT_OBJECT_NAME_RESOLVER,
         allocation_profile: Some(ALLOCATION_PROFILE_20_26),
+        census: Some(FULL_POINTERS),
     },
     Layout {
         major: 26,
         heap_statistics_size: 120,
         take_heap_snapshot: TAKE_SNAPSHOT_CONTEXT_NAME_RESOLVER,
         allocation_profile: Some(ALLOCATION_PROFILE_20_26),
+        census: Some(FULL_POINTERS),
     },
 ];
 
@@ -99,5 +135,8 @@ mod tests {
         }
         assert_eq!(layout_for(26).unwrap().heap_statistics_size, 120);
         assert_eq!(layout_for(24).unwrap().heap_statistics_size, 112);
+        for m in VERIFIED_MAJORS {
+            assert_eq!(layout_for(m).unwrap().census, Some(FULL_POINTERS));
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Heap questions answered from heap snapshots: what changed (HeapDiff) and
-//! why it is alive (retainer paths).
+//! Heap questions: what changed (HeapDiff from heap snapshots, or a heap
+//! census without one) and why it is alive (retainer paths).
 //!
 //! One pipeline: a snapshot source ([`v8_source`]: V8's heap profiler in
 //! process; [`json_source`]: the `.heapsnapshot` format, streamed) → compact
@@ -8,7 +8,10 @@
 //! snapshot's edges. [`session`] holds one HeapDiff between its two
 //! snapshots; [`files`] diffs snapshot files. Only [`v8_source`] reaches
 //! into V8 (through `crate::ffi`); the rest is plain data, unit-tested.
+//! [`census`] names, diffs and compares heap censuses (counts and sizes per
+//! constructor, taken by `crate::ffi::census` without a snapshot).
 
+pub mod census;
 pub mod diff;
 pub mod files;
 pub mod json_source;

@@ -1,0 +1,178 @@
+'use strict'
+
+// `suspects` on `leak` events: the groups of objects that grew most between
+// the census taken when the leak started (or when watching began) and the
+// one taken for the report. End to end on a service leaking `Session`s into
+// a Map, and in process with the classic rule for the details.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const memwatch = require('..')
+const { ROOT, runChild, runScenario, turns, variants } = require('./helpers')
+
+const V8 = memwatch.backend === 'v8'
+const onV8 = { skip: !V8 && 'a census needs the V8 backend' }
+
+// Reports within seconds instead of minutes: a short grace period and
+// frequent probes; repeats every 2 s.
+const QUICK = {
+  graceMs: 4000,
+  minDurationMs: 2000,
+  probeMinIntervalMs: 250,
+  probeSuspectIntervalMs: 300,
+  repeatMs: 2000,
+}
+
+function checkSuspects(suspects, what) {
+  assert.ok(Array.isArray(suspects) && suspects.length >= 1 && suspects.length <= 10, `${what}: ${JSON.stringify(suspects)}`)
+  let prev = null
+  for (const s of suspects) {
+    assert.deepEqual(Object.keys(s), ['what', 'count', 'size_bytes'])
+    assert.ok(s.size_bytes > 0 || (s.size_bytes === 0 && s.count > 0), `${what}: ${s.what} grew`)
+    if (prev) {
+      assert.ok(prev.size_bytes > s.size_bytes || (prev.size_bytes === s.size_bytes && prev.count >= s.count), `${what}: largest growth first`)
+    }
+    prev = s
+  }
+}
+
+for (const backend of variants(V8 ? ['v8', 'fallback'] : ['fallback'])) {
+  test(`a service leaking Session objects into a Map: suspects[0] is Session (${backend} backend)`, async () => {
+    const env = { LEAK_ONLY: '1', MEMWATCH_TEST_CONFIG: JSON.stringify(QUICK), MEMWATCH_FORCE_FALLBACK: backend === 'fallback' ? '1' : '' }
+    const run = await runScenario('session-leak', 14, { env })
+    assert.equal(run.status, 0, run.stderr)
+    const leaks = run.events.filter((e) => e.type === 'leak')
+    assert.ok(leaks.length >= 1, `no leak reported in 14 s: ${run.stderr}`)
+    if (backend === 'fallback') {
+      // No census on the fallback backend: no suspects, rather than wrong ones.
+      for (const l of leaks) assert.equal(l.suspects, undefined)
+      return
+    }
+    for (const l of leaks) {
+      checkSuspects(l.suspects, `report ${l.repeat}`)
+      assert.equal(l.suspects[0].what, 'Session', JSON.stringify(l.suspects))
+      assert.ok(l.suspects[0].count > 1000)
+    }
+    // Repeats compare with the leak's first census, not with the previous
+    // report: the growth they show only increases.
+    for (let i = 1; i < leaks.length; i++) {
+      assert.ok(leaks[i].suspects[0].count > leaks[i - 1].suspects[0].count, 'a repeat shows the growth since the leak began')
+    }
+  })
+}
+
+/** Runs `fn` with the classic rule reporting every growing full GC. */
+async function everyGrowth(options, fn) {
+  const defaults = memwatch.configure()
+  memwatch.configure({ rule: 'classic', classicStreak: 1, ...options })
+  try {
+    return await fn()
+  } finally {
+    memwatch.removeAllListeners('leak')
+    memwatch.configure(defaults)
+  }
+}
+
+// Objects a test keeps alive, in a function of their own (no register of a
+// running frame holds the last one).
+const kept = (globalThis.suspectsTestKeep = [])
+function grow(Cls, n) {
+  for (let i = 0; i < n; i++) kept.push(new Cls(i))
+}
+
+class Order {
+  constructor(i) {
+    this.id = i
+    this.total = i * 3
+    this.items = null
+  }
+}
+class Invoice {
+  constructor(i) {
+    this.id = i
+  }
+}
+
+test('suspects in process: the growth since watching began, taken before the leak event', onV8, async () => {
+  await everyGrowth({}, async () => {
+    const seen = []
+    memwatch.on('leak', (l) => seen.push(l.suspects))
+    memwatch.gc() // watching begins: the reference census
+    grow(Order, 3000)
+    memwatch.gc() // a leak: its census and suspects
+    grow(Order, 1000)
+    grow(Invoice, 500)
+    memwatch.gc()
+    await turns(4)
+    assert.equal(seen.length, 2, 'two growing GCs, two reports')
+    for (const s of seen) checkSuspects(s, 'in process')
+    assert.deepEqual(seen[0][0].what, 'Order')
+    assert.equal(seen[0][0].count, 3000)
+    // The classic rule reports each streak as a new leak, all compared with
+    // the same reference while the heap has not been judged flat again.
+    assert.equal(seen[1][0].what, 'Order')
+    assert.equal(seen[1][0].count, 4000)
+    const invoice = seen[1].find((s) => s.what === 'Invoice')
+    assert.deepEqual([invoice.count, invoice.size_bytes % 500], [500, 0])
+  })
+  kept.length = 0
+})
+
+test('suspects: off with configure({ suspects: false }); a new leak listener starts from a new census', onV8, async () => {
+  await everyGrowth({ suspects: false }, async () => {
+    const seen = []
+    memwatch.on('leak', (l) => seen.push(l))
+    memwatch.gc()
+    grow(Order, 2000)
+    memwatch.gc()
+    await turns(4)
+    assert.equal(seen.length, 1)
+    assert.equal(seen[0].suspects, undefined)
+    assert.ok(!('suspects' in seen[0]), 'absent, not undefined-valued')
+  })
+  await everyGrowth({}, async () => {
+    const first = []
+    memwatch.on('leak', (l) => first.push(l.suspects))
+    memwatch.gc()
+    grow(Order, 1000)
+    memwatch.gc()
+    await turns(4)
+    memwatch.removeAllListeners('leak')
+    // Growth while nobody listens is not a suspect of the next listener.
+    grow(Order, 5000)
+    const second = []
+    memwatch.on('leak', (l) => second.push(l.suspects))
+    // Watching begins again: this GC grew (the classic rule reports it),
+    // but there is no reference yet, so no suspects rather than growth from
+    // before the listener; its census becomes the reference.
+    memwatch.gc()
+    grow(Invoice, 700)
+    memwatch.gc()
+    await turns(4)
+    assert.equal(first[0][0].count, 1000)
+    assert.equal(second.length, 2)
+    assert.equal(second[0], undefined)
+    assert.equal(second[1][0].what, 'Invoice')
+    assert.equal(second[1].find((s) => s.what === 'Order'), undefined, JSON.stringify(second[1]))
+  })
+  kept.length = 0
+})
+
+test('no census symbols: leak events carry no suspects, and nothing else changes', () => {
+  const r = runChild(
+    `
+    const memwatch = require(${JSON.stringify(ROOT)})
+    memwatch.configure({ rule: 'classic', classicStreak: 1 })
+    const seen = []
+    memwatch.on('leak', (l) => seen.push('suspects' in l))
+    const keep = []
+    for (let i = 0; i < 3; i++) { keep.push(new Array(300_000).fill(i)); memwatch.gc() }
+    setTimeout(() => console.log(JSON.stringify({ seen, backend: memwatch.backend, suspects: memwatch.configure().suspects })), 50)
+  `,
+    { env: { MEMWATCH_HIDE_SYMBOLS: 'HasRealNamedProperty' } },
+  )
+  assert.deepEqual([r.status, r.signal], [0, null], r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.deepEqual(out.seen, [false, false])
+  assert.equal(out.suspects, true, 'the setting stays on; there is just no census to take')
+})

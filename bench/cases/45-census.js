@@ -1,0 +1,93 @@
+'use strict'
+
+// Heap census: what a census diff costs against the exact HeapDiff in the
+// same run (time, extra peak RSS), and the pause of one census per 100k
+// live objects.
+
+const path = require('node:path')
+
+const SCRIPT = path.join(__dirname, '..', 'scripts', 'census.js')
+
+const TIME_TARGET = 5 // × faster than new HeapDiff() + end()
+const TIME_AIM = 10
+const RSS_TARGET = 5 // % of the process's RSS
+
+module.exports = {
+  title: 'Heap census: census diff vs HeapDiff, and the pause of one census',
+  run({ lib, runs, quick }) {
+    const sizes = quick ? [100_000] : [100_000, 1_000_000]
+    const kinds = [
+      ['heapdiff', '`new HeapDiff()` + `end()` (exact)'],
+      ['census-diff', '`new HeapDiff({ census: true })` + `end()`'],
+      ['census', 'one `memwatch.census()`'],
+      ['gc', 'two `memwatch.gc()` (GC work alone)'],
+    ]
+    const rows = []
+    const notes = []
+    const speedups = []
+    const shares = []
+    const pauses = []
+    for (const n of sizes) {
+      const variants = kinds.map(([name, label]) => ({ name, label, script: SCRIPT, args: [name, String(n)], timeout: 900_000 }))
+      console.error(`bench: census with ${n} objects ...`)
+      const res = lib.interleave(variants, runs)
+      const share = (r) => lib.median(r.filter((x) => !x.error).map((x) => (x.extraPeakMB / x.rssBeforeMB) * 100))
+      for (const v of variants) {
+        const r = res[v.name]
+        const err = lib.firstError(r)
+        if (err) {
+          rows.push([v.label, n.toLocaleString('en-US'), 'error', err.slice(0, 80), '', '', '', ''])
+          continue
+        }
+        const faster = v.name === 'heapdiff' ? '1.00' : lib.fmt(lib.pairedRatio(res.heapdiff, r, 'wallMs'), 2)
+        rows.push([
+          v.label,
+          n.toLocaleString('en-US'),
+          lib.fmt(lib.med(r, 'wallMs'), 0),
+          faster,
+          lib.fmt(lib.med(r, 'extraPeakMB'), 1),
+          `${lib.fmt(share(r), 1)}%`,
+          lib.fmt(lib.med(r, 'rssBeforeMB'), 0),
+          v.name === 'gc' ? '–' : v.name === 'census' ? `Small ${lib.med(r, 'found')}` : String(lib.med(r, 'found')),
+        ])
+      }
+      if (!lib.firstError(res['census-diff']) && !lib.firstError(res.heapdiff)) {
+        speedups.push([n, lib.pairedRatio(res.heapdiff, res['census-diff'], 'wallMs')])
+        shares.push([n, share(res['census-diff'])])
+      }
+      const census = res.census.filter((x) => !x.error && x.objects > 0)
+      if (census.length) pauses.push([n, lib.median(census.map((x) => x.wallMs / (x.objects / 1e5))), lib.median(census.map((x) => x.objects))])
+      if (res.census.some((x) => !x.error && !x.hwmReset)) notes.push('Peak RSS could not be reset (/proc/self/clear_refs): extra peak = maxRSS - RSS before, an upper bound.')
+    }
+    const n = (x) => x.toLocaleString('en-US')
+    const met = (ok) => (ok ? 'met' : 'not met')
+    for (const [size, x] of speedups) {
+      notes.push(
+        `Target: a census diff at least ${TIME_TARGET}× faster than \`new HeapDiff()\` + \`end()\` (aim ${TIME_AIM}×): ${lib.fmt(x, 1)}× at ${n(size)} objects, ${met(x >= TIME_TARGET)}${x >= TIME_AIM ? ', aim met' : ''}.`,
+      )
+    }
+    for (const [size, s] of shares) {
+      notes.push(`Target: a census diff's extra peak RSS at most ${RSS_TARGET}% of the process's RSS: ${lib.fmt(s, 1)}% at ${n(size)} objects, ${met(s <= RSS_TARGET)}.`)
+    }
+    for (const [size, ms, objects] of pauses) {
+      notes.push(`Pause of one census on a heap of ${n(objects)} live JS objects: ${lib.fmt((ms * objects) / 1e5, 0)} ms, ${lib.fmt(ms, 0)} ms per 100k objects (the census of the \`suspects\` on \`leak\` costs the same).`)
+    }
+    if (pauses.length === 2) {
+      const [[, a, na], [, b, nb]] = pauses
+      const marginal = ((b * nb - a * na) / 1e5) / ((nb - na) / 1e5)
+      notes.push(`Each further 100k live JS objects adds ${lib.fmt(marginal, 0)} ms to a census (from the two heaps above); the rest is a fixed cost (V8's full GCs of the whole heap).`)
+    }
+    notes.push(
+      "The extra peak RSS of a census is V8's: QueryObjects marks every reachable object into a hash set (about 40 bytes per live heap object, freed when the census returns); memwatch-rs's own memory is per V8 map and per group.",
+      'A census runs V8\'s full GCs first (`CollectAllAvailableGarbage`, like the "gc" row) and then two walks of the reachable heap; the time left over a bare walk is in V8 (a census whose filter does nothing costs the same).',
+      'found = `+` reported for the 10k new objects (must be 10000); for one census, the N objects counted.',
+    )
+    return {
+      what:
+        'A fresh process builds N small objects and settles the heap with `gc()`, then times one variant. "HeapDiff ÷ this": median of run-by-run time ratios (above 1: faster than the exact HeapDiff). Extra peak RSS: the process\'s peak during the variant above its RSS before (VmHWM reset), also as a share of that RSS.',
+      header: ['variant', 'objects', 'time ms', 'HeapDiff ÷ this', 'extra peak RSS MB', 'extra peak, % of RSS', 'process RSS MB', 'found'],
+      rows,
+      notes,
+    }
+  },
+}

@@ -1,0 +1,90 @@
+'use strict'
+// One measurement: a heap of N small objects, then one variant, timed:
+//   heapdiff     new HeapDiff() + 10k new objects + end() (exact, two snapshots)
+//   census-diff  new HeapDiff({ census: true }) + 10k new objects + end()
+//   census       one memwatch.census()
+//   gc           two memwatch.gc() around 10k new objects (the GC work alone)
+// Prints one JSON line: wall ms, the process's RSS before (after a settling
+// gc()), its extra peak RSS during the variant (VmHWM reset through
+// /proc/self/clear_refs, else maxRSS), the + found for the new objects, and
+// the objects a census counted.
+// argv[2]: variant; argv[3]: N
+
+const fs = require('node:fs')
+
+const variant = process.argv[2]
+const n = Number(process.argv[3])
+const NEW = 10_000
+
+class Small {
+  constructor(i) {
+    this.i = i
+  }
+}
+class Fresh {
+  constructor(i) {
+    this.i = i
+  }
+}
+
+const keep = (globalThis.keep = new Array(n))
+for (let i = 0; i < n; i++) keep[i] = new Small(i)
+const fresh = (globalThis.fresh = [])
+function allocate() {
+  for (let i = 0; i < NEW; i++) fresh.push(new Fresh(i))
+}
+
+const memwatch = require(process.env.MEMWATCH_RS)
+
+function status() {
+  const out = {}
+  for (const line of fs.readFileSync('/proc/self/status', 'utf8').split('\n')) {
+    const m = /^(VmRSS|VmHWM):\s+(\d+) kB/.exec(line)
+    if (m) out[m[1]] = Number(m[2]) / 1024
+  }
+  return out
+}
+
+memwatch.gc() // settle the heap
+const before = status()
+let hwmReset = true
+try {
+  fs.writeFileSync('/proc/self/clear_refs', '5') // VmHWM := VmRSS
+} catch {
+  hwmReset = false
+}
+const peakBefore = hwmReset ? before.VmRSS : process.resourceUsage().maxRSS / 1024
+const t0 = process.hrtime.bigint()
+let found = -1
+let objects = -1
+if (variant === 'heapdiff' || variant === 'census-diff') {
+  const hd = new memwatch.HeapDiff(variant === 'census-diff' ? { census: true } : undefined)
+  allocate()
+  const d = hd.end()
+  found = (d.change.details.find((x) => x.what === 'Fresh') || { '+': 0 })['+']
+  if (variant === 'census-diff') objects = d.after.nodes
+} else if (variant === 'census') {
+  const c = memwatch.census()
+  objects = c.objects
+  found = (c.groups.find((g) => g.what === 'Small') || { count: 0 }).count
+} else if (variant === 'gc') {
+  memwatch.gc()
+  allocate()
+  memwatch.gc()
+} else {
+  throw new Error(`unknown variant ${variant}`)
+}
+const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
+const after = status()
+const peak = hwmReset ? after.VmHWM : process.resourceUsage().maxRSS / 1024
+console.log(
+  JSON.stringify({
+    wallMs,
+    rssBeforeMB: before.VmRSS,
+    extraPeakMB: Math.max(0, peak - peakBefore),
+    hwmReset,
+    found,
+    objects,
+    kept: keep.length + fresh.length,
+  }),
+)
