@@ -58,6 +58,20 @@ function growsWithCalls(sizes, growth, floor) {
   return slope(sizes, growth) >= floor
 }
 
+/**
+ * Whether group `g` ({ counts, bytes } per batch) still meets condition 1
+ * of the rule after the first `done` batches: if not, no later batch can
+ * make it a suspect.
+ */
+function growingSoFar(sizes, done, g) {
+  if (!g) return false
+  const meets = (series, floor) => {
+    for (let b = 0; b < done; b++) if (!(series[b] > 0 && series[b] >= (floor * sizes[b]) / 2)) return false
+    return true
+  }
+  return meets(g.counts, FLOOR.objects) || meets(g.bytes, FLOOR.bytes)
+}
+
 /** The smallest leak assertNoLeak reports, per call: objects of one group, or bytes. */
 const FLOOR = Object.freeze({ objects: 0.5, bytes: 16 })
 
@@ -124,4 +138,4 @@ function round(x) {
   return Math.round(x * 100) / 100
 }
 
-module.exports = { batchSizes, growsWithCalls, candidates, suspects, slope, isNoise, FLOOR, NOISE }
+module.exports = { batchSizes, growsWithCalls, growingSoFar, candidates, suspects, slope, isNoise, FLOOR, NOISE }

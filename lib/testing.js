@@ -225,10 +225,13 @@ async function waitCollected(watch) {
   if (!found) lines.push('  no retainer path: pass { retainers: true } with a factory to record one (two heap snapshots)')
   else if (found.none) lines.push(`  no retainer path: ${found.none}`)
   else lines.push(`  retained by: ${found.path}${found.count > 1 ? ` (one of ${found.count} new ${watch.what} objects held this way)` : ''}`)
-  throw new LeakError(lines.join('\n'), {
+  const err = new LeakError(lines.join('\n'), {
     target: { what: watch.what, gcs, waitedMs },
     retainers: found && found.path ? [{ what: watch.what, path: found.path, count: found.count }] : [],
   })
+  // The stack starts at the caller's `await expectCollected(…)` line.
+  Error.captureStackTrace(err, waitCollected)
+  throw err
 }
 
 /**
@@ -259,7 +262,7 @@ const NO_LEAK_SPEC = {
   settleMs: milliseconds(0, 60_000),
   ignore: groupNames,
 }
-const NO_LEAK_DEFAULTS = { iterations: 60, warmup: 10, settleMs: 1000, ignore: [] }
+const NO_LEAK_DEFAULTS = { iterations: 60, warmup: 30, settleMs: 1000, ignore: [] }
 
 let running = false
 
@@ -276,7 +279,7 @@ async function callN(fn, n) {
  * settled and measured (`perBatch`), or all batches back to back and one
  * measurement at the end. Returns the growth by group, per batch.
  */
-async function measuredRun(fn, sizes, baseline, options, probe, perBatch = true) {
+async function measuredRun(fn, sizes, baseline, options, probe, perBatch = true, keepGoing = null) {
   const run = { groups: new Map(), retainers: [] }
   await measure.settle(memwatch, baseline, options.settleMs)
   probe.start()
@@ -291,7 +294,9 @@ async function measuredRun(fn, sizes, baseline, options, probe, perBatch = true)
     await measure.settle(memwatch, baseline, options.settleMs)
     const last = b === sizes.length - 1
     record(run, sizes.length, b, probe.point(last))
-    if (!last) probe.next()
+    // Stop early once no group can still meet the rule.
+    if (last || (keepGoing !== null && !keepGoing(run, b + 1))) break
+    probe.next()
   }
   return run
 }
@@ -365,15 +370,18 @@ async function assertNoLeak(fn, options) {
     // bounded cache still filling during run 1 is full by now): only
     // candidates that grow with the calls again are reported.
     const probe = measure.groupProbe(memwatch)
-    const second = await measuredRun(fn, sizes, baseline, opts, probe)
+    const stillGrowing = (run, done) => candidates.some((what) => rule.growingSoFar(sizes, done, run.groups.get(what)))
+    const second = await measuredRun(fn, sizes, baseline, opts, probe, true, stillGrowing)
     const found = rule.suspects(sizes, second.groups, opts.ignore).filter((s) => candidates.includes(s.what))
     calls.runs = 2
     if (!found.length) return calls
-    throw new LeakError(leakMessage(found, sizes, opts, probe.method, second.retainers), {
+    const err = new LeakError(leakMessage(found, sizes, opts, probe.method, second.retainers), {
       suspects: found,
       retainers: second.retainers.filter((r) => found.some((s) => s.what === r.what)),
       calls,
     })
+    Error.captureStackTrace(err, assertNoLeak)
+    throw err
   } finally {
     running = false
   }
