@@ -10,6 +10,7 @@
 // checks arguments, orders the steps and words the verdict.
 
 const util = require('node:util')
+const { performance } = require('node:perf_hooks')
 const memwatch = require('./memwatch.js')
 const { describe } = require('./describe.js')
 const rule = require('./leak-rule.js')
@@ -266,6 +267,35 @@ const NO_LEAK_DEFAULTS = { iterations: 60, warmup: 30, settleMs: 1000, ignore: [
 
 let running = false
 
+/** Node's resource-timing entries (one per fetch() request, kept until the buffer is full: 250 by default). */
+function resourceTimings() {
+  return performance.getEntriesByType('resource').length
+}
+
+const TIMING_STEP = 10
+const TIMING_MAX_CALLS = 1000
+
+/**
+ * Node keeps a resource-timing entry for each fetch() request until its
+ * buffer is full (250 entries unless changed): a bounded buffer, but one
+ * larger than the measured calls. When the warm-up added entries, it goes
+ * on, 10 calls at a time, until the buffer stops growing (at most 1,000
+ * more calls). Returns the extra calls made.
+ */
+async function fillTimingBuffer(fn, before) {
+  let entries = resourceTimings()
+  if (entries === before) return 0
+  let extra = 0
+  while (extra < TIMING_MAX_CALLS) {
+    await callN(fn, TIMING_STEP)
+    extra += TIMING_STEP
+    const now = resourceTimings()
+    if (now === entries) break
+    entries = now
+  }
+  return extra
+}
+
 /** Calls `fn` `n` times, awaiting each call that returns a promise (or any thenable). */
 async function callN(fn, n) {
   for (let i = 0; i < n; i++) {
@@ -274,12 +304,18 @@ async function callN(fn, n) {
   }
 }
 
+/** Resolves after `ms` (a timer of node:timers, which fake timers leave alone). */
+function pause(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
 /**
  * One measured run: settle, start the probe, then each batch of calls,
  * settled and measured (`perBatch`), or all batches back to back and one
- * measurement at the end. Returns the growth by group, per batch.
+ * measurement at the end. Returns the growth by group, per batch. With
+ * `patient`, the last measurement waits `settleMs` more first.
  */
-async function measuredRun(fn, sizes, baseline, options, probe, perBatch = true, keepGoing = null) {
+async function measuredRun(fn, sizes, baseline, options, probe, { perBatch = true, keepGoing = null, patient = false } = {}) {
   const run = { groups: new Map(), retainers: [] }
   await measure.settle(memwatch, baseline, options.settleMs)
   probe.start()
@@ -291,8 +327,9 @@ async function measuredRun(fn, sizes, baseline, options, probe, perBatch = true,
   }
   for (let b = 0; b < sizes.length; b++) {
     await callN(fn, sizes[b])
-    await measure.settle(memwatch, baseline, options.settleMs)
     const last = b === sizes.length - 1
+    if (last && patient) await pause(options.settleMs)
+    await measure.settle(memwatch, baseline, options.settleMs)
     record(run, sizes.length, b, probe.point(last))
     // Stop early once no group can still meet the rule.
     if (last || (keepGoing !== null && !keepGoing(run, b + 1))) break
@@ -312,9 +349,9 @@ function record(run, batches, b, point) {
   if (point.retainers.length) run.retainers = point.retainers
 }
 
-function leakMessage(found, sizes, options, method, retainers) {
+function leakMessage(found, sizes, warmup, method, retainers) {
   const lines = [
-    `assertNoLeak: live objects grew with the number of calls (${options.warmup} warm-up calls, then batches of ${sizes.join(', ')} calls; measured by ${method === 'census' ? 'heap census' : 'exact heap diffs'}):`,
+    `assertNoLeak: live objects grew with the number of calls (${warmup} warm-up calls, then batches of ${sizes.join(', ')} calls; measured by ${method === 'census' ? 'heap census' : 'exact heap diffs'}):`,
   ]
   const width = Math.min(40, Math.max(...found.map((s) => s.what.length)))
   for (const s of found) {
@@ -348,9 +385,11 @@ async function assertNoLeak(fn, options) {
   try {
     const sizes = rule.batchSizes(opts.iterations)
     await measure.turn()
+    const timings = resourceTimings()
     await callN(fn, opts.warmup)
+    const warmup = opts.warmup + (await fillTimingBuffer(fn, timings))
     const baseline = await measure.resourceCounts()
-    const calls = { warmup: opts.warmup, batches: sizes, runs: 1, method: '' }
+    const calls = { warmup, batches: sizes, runs: 1, method: '' }
     // Run 1, cheap: a census after each batch where this build has one
     // (suspects by the rule), else one exact heap diff over the whole run
     // (groups that grew by half the floor or more). Nothing: done.
@@ -361,21 +400,24 @@ async function assertNoLeak(fn, options) {
       candidates = rule.suspects(sizes, first.groups, opts.ignore).map((s) => s.what)
     } else {
       calls.method = 'heapdiff'
-      const first = await measuredRun(fn, sizes, baseline, opts, measure.wholeRunDiff(memwatch), false)
+      const first = await measuredRun(fn, sizes, baseline, opts, measure.wholeRunDiff(memwatch), { perBatch: false })
       const totals = new Map([...first.groups].map(([what, g]) => [what, [g.counts[0], g.bytes[0]]]))
       candidates = rule.candidates(opts.iterations, totals, opts.ignore)
     }
     if (!candidates.length) return calls
     // Run 2, exact, per batch, after run 1's calls as more warm-up (a
     // bounded cache still filling during run 1 is full by now): only
-    // candidates that grow with the calls again are reported.
+    // candidates that grow with the calls again are reported. Its last
+    // measurement waits `settleMs` more: objects that a periodic sweep
+    // frees (undici's fetch timers, for one) are then gone and their group
+    // shrinks in the last batch; a leak's objects stay.
     const probe = measure.groupProbe(memwatch)
-    const stillGrowing = (run, done) => candidates.some((what) => rule.growingSoFar(sizes, done, run.groups.get(what)))
-    const second = await measuredRun(fn, sizes, baseline, opts, probe, true, stillGrowing)
+    const keepGoing = (run, done) => candidates.some((what) => rule.growingSoFar(sizes, done, run.groups.get(what)))
+    const second = await measuredRun(fn, sizes, baseline, opts, probe, { keepGoing, patient: true })
     const found = rule.suspects(sizes, second.groups, opts.ignore).filter((s) => candidates.includes(s.what))
     calls.runs = 2
     if (!found.length) return calls
-    const err = new LeakError(leakMessage(found, sizes, opts, probe.method, second.retainers), {
+    const err = new LeakError(leakMessage(found, sizes, warmup, probe.method, second.retainers), {
       suspects: found,
       retainers: second.retainers.filter((r) => found.some((s) => s.what === r.what)),
       calls,
