@@ -8,7 +8,6 @@
 // Timers come from node:timers, read once at load: a test that installs
 // fake timers (jest, vitest, sinon) replaces the globals, not these.
 
-const v8 = require('node:v8')
 const { setImmediate, setTimeout, clearTimeout } = require('node:timers')
 
 /** Resolves on the next turn of the event loop (after pending I/O and immediates). */

@@ -17,11 +17,16 @@ export interface ExpectCollectedOptions {
 export interface AssertNoLeakOptions {
   /** Measured calls per run, split into three batches in the ratio 1 : 2 : 3 (6 – 10,000,000). Default 60. */
   iterations?: number
-  /** Calls before the first measurement, not measured (0 – 10,000,000). Default 10. */
+  /**
+   * Calls before the first measurement, not measured (0 – 10,000,000). Default 30. When they
+   * add Node resource-timing entries (one per fetch() request), the warm-up goes on until that
+   * buffer is full (250 entries by default; at most 1,000 more calls).
+   */
   warmup?: number
   /**
    * How long each measurement waits, at most, for timers, sockets and other
-   * handles the calls started to close (0 – 60,000 ms). Default 1000.
+   * handles the calls started to close, and how much longer the exact run's
+   * last measurement waits for periodic sweeps (0 – 60,000 ms). Default 1000.
    */
   settleMs?: number
   /** More group names to leave out of the verdict (added to the internal groups always left out). */
@@ -30,7 +35,7 @@ export interface AssertNoLeakOptions {
 
 /** How assertNoLeak measured: returned on a pass, `LeakError.calls` on a failure. */
 export interface LeakTestCalls {
-  /** Warm-up calls before the first run. */
+  /** Warm-up calls before the first run (more than the option when fetch()'s timing buffer was still filling). */
   warmup: number
   /** Calls in each batch of a run (ratio 1 : 2 : 3). */
   batches: number[]

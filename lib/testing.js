@@ -296,12 +296,20 @@ async function fillTimingBuffer(fn, before) {
   return extra
 }
 
-/** Calls `fn` `n` times, awaiting each call that returns a promise (or any thenable). */
+/**
+ * Calls `fn` `n` times, awaiting each call that returns a promise (or any
+ * thenable). Resolves to whether any did.
+ */
 async function callN(fn, n) {
+  let awaited = false
   for (let i = 0; i < n; i++) {
     const r = fn()
-    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') await r
+    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') {
+      awaited = true
+      await r
+    }
   }
+  return awaited
 }
 
 /** Resolves after `ms` (a timer of node:timers, which fake timers leave alone). */
@@ -321,6 +329,7 @@ async function measuredRun(fn, sizes, baseline, options, probe, { perBatch = tru
   probe.start()
   if (!perBatch) {
     for (const n of sizes) await callN(fn, n)
+    if (patient) await pause(options.settleMs)
     await measure.settle(memwatch, baseline, options.settleMs)
     record(run, 1, 0, probe.point(true))
     return run
@@ -386,21 +395,23 @@ async function assertNoLeak(fn, options) {
     const sizes = rule.batchSizes(opts.iterations)
     await measure.turn()
     const timings = resourceTimings()
-    await callN(fn, opts.warmup)
+    const async = await callN(fn, opts.warmup)
     const warmup = opts.warmup + (await fillTimingBuffer(fn, timings))
     const baseline = await measure.resourceCounts()
     const calls = { warmup, batches: sizes, runs: 1, method: '' }
     // Run 1, cheap: a census after each batch where this build has one
     // (suspects by the rule), else one exact heap diff over the whole run
-    // (groups that grew by half the floor or more). Nothing: done.
+    // (groups that grew by half the floor or more). Nothing: done. Async
+    // calls may leave objects that a periodic sweep frees (undici's timers,
+    // for one): for them the last measurement waits `settleMs` more.
     let candidates
     if (typeof memwatch.census === 'function') {
       calls.method = 'census'
-      const first = await measuredRun(fn, sizes, baseline, opts, measure.censusProbe(memwatch))
+      const first = await measuredRun(fn, sizes, baseline, opts, measure.censusProbe(memwatch), { patient: async })
       candidates = rule.suspects(sizes, first.groups, opts.ignore).map((s) => s.what)
     } else {
       calls.method = 'heapdiff'
-      const first = await measuredRun(fn, sizes, baseline, opts, measure.wholeRunDiff(memwatch), { perBatch: false })
+      const first = await measuredRun(fn, sizes, baseline, opts, measure.wholeRunDiff(memwatch), { perBatch: false, patient: async })
       const totals = new Map([...first.groups].map(([what, g]) => [what, [g.counts[0], g.bytes[0]]]))
       candidates = rule.candidates(opts.iterations, totals, opts.ignore)
     }

@@ -44,6 +44,10 @@ function startServer() {
     res.setHeader('content-type', 'application/json')
     res.end(JSON.stringify({ ok: true, items: [1, 2, 3], path: req.url }))
   })
+  // Heap snapshots block the loop for seconds: a server closing idle
+  // keep-alive sockets after its default 5 s could close one just as the
+  // client reuses it ("fetch failed"). The client closes idle ones itself.
+  server.keepAliveTimeout = 600_000
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
 }
 
