@@ -130,7 +130,7 @@ test('expectCollected rejects with a LeakError naming the group of an object sti
   assert.match(err.message, /^expectCollected: the Foo object was not garbage-collected within 200 ms \(\d+ forced full GCs\)/)
   assert.match(err.message, /\n {2}no retainer path: pass \{ retainers: true \}/)
   assert.equal(err.target.what, 'Foo')
-  assert.ok(err.target.gcs >= 2, `GCs forced: ${err.target.gcs}`)
+  assert.ok(err.target.gcs >= 3, `at least three GCs, however long they take: ${err.target.gcs}`)
   assert.ok(err.target.waitedMs >= 200)
   assert.deepEqual(err.suspects, [])
   assert.deepEqual(err.retainers, [])

@@ -195,6 +195,8 @@ function alive(ref) {
   return ref.deref() !== undefined
 }
 
+const MIN_GCS = 3
+
 async function waitCollected(watch) {
   const { state } = watch
   const started = Date.now()
@@ -209,10 +211,11 @@ async function waitCollected(watch) {
       gcs++
       // A few GCs a loop turn apart, then backing off (1, 2, 4 … 100 ms)
       // for objects held by timers or I/O; woken at once by the callback.
-      const backoff = round < 3 ? 0 : Math.min(2 ** (round - 3), 100)
+      // Never fewer than MIN_GCS, however slow the GCs (a loaded machine).
+      const backoff = round < MIN_GCS ? 0 : Math.min(2 ** (round - MIN_GCS), 100)
       const left = deadline - Date.now()
-      if (left <= 0) break
-      await collectedOr(state, Math.min(backoff, left))
+      if (left <= 0 && gcs >= MIN_GCS) break
+      await collectedOr(state, Math.max(0, Math.min(backoff, left)))
     }
   } finally {
     watch.cancel()
