@@ -102,10 +102,11 @@ export declare class LeakError extends Error {
  * after `timeoutMs`.
  *
  * Pass a factory, `() => new Thing()`: the object then never lives in the
- * caller's frame. An object passed directly is collectable only if the
- * caller holds no other reference, not even a local variable it no longer
- * uses (V8 keeps a suspended async function's locals alive). A factory is
- * called once, synchronously; it must return the object, not a promise.
+ * caller's frame. An object passed directly is collectable only if nothing
+ * else references it, the caller's frame included: V8 keeps a suspended
+ * async function's locals (and sometimes an earlier `await`'s value, even
+ * after the variable was set to null) alive across an `await`. A factory
+ * is called once, synchronously; it must return the object, not a promise.
  *
  * Rejects with a TypeError for a primitive target or bad options.
  */
