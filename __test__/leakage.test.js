@@ -12,25 +12,11 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { ROOT } = require('./helpers')
 
-const FIXTURE = path.join(__dirname, 'fixtures', 'leakage')
-// leakage@0.5.0 depends on this package for memwatch (older releases used
-// memwatch-next or @airbnb/node-memwatch; the fixture overrides all three).
-const MEMWATCH_DEP = '@aidemaster/node-memwatch'
+const { installLeakage, MEMWATCH_DEP, DIR: FIXTURE } = require('./fixtures/leakage/install.js')
 
 function install() {
-  const linked = path.join(FIXTURE, 'node_modules', MEMWATCH_DEP)
-  const ok = () =>
-    fs.existsSync(path.join(FIXTURE, 'node_modules', 'leakage', 'package.json')) &&
-    fs.existsSync(linked) &&
-    fs.realpathSync(linked) === fs.realpathSync(ROOT)
-  if (ok()) return
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], {
-    cwd: FIXTURE,
-    encoding: 'utf8',
-    timeout: 300_000,
-  })
-  assert.equal(r.status, 0, `npm install in ${FIXTURE} failed:\n${r.stderr}`)
-  assert.ok(ok(), `${MEMWATCH_DEP} is not linked to this package after npm install`)
+  const failed = installLeakage()
+  assert.equal(failed, null, failed)
 }
 
 function run(code) {
