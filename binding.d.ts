@@ -700,8 +700,12 @@ export interface SamplingTotal {
   count: number
 }
 
-/** Tells the native side which events have listeners. */
-export declare function setInterest(stats: boolean, leak: boolean): void
+/**
+ * Tells the native side which events have listeners: `stats`, whether
+ * the leak detector runs (`leak`: a listener or an exporter's hold) and
+ * whether its reports are delivered (`reports`: a `leak` listener).
+ */
+export declare function setInterest(stats: boolean, leak: boolean, reports: boolean): void
 
 /** Where HeapDiff's snapshots come from. */
 export type SnapshotSource = 'v8' | 'json'

@@ -41,7 +41,7 @@ for (const method of [
 }
 
 const memwatch = new MemWatch()
-let interest = { stats: false, leak: false }
+let interest = { stats: false, leak: false, reports: false }
 // Metrics exporters registered: each keeps the detector running as a `leak`
 // listener would, but is not one (see internal.js).
 let holds = 0
@@ -52,10 +52,11 @@ const PROBE_CHECK_MS = 500
 let probeTimer = null
 
 function syncInterest() {
-  const next = { stats: memwatch.listenerCount('stats') > 0, leak: holds > 0 || memwatch.listenerCount('leak') > 0 }
-  if (next.stats === interest.stats && next.leak === interest.leak) return
+  const reports = memwatch.listenerCount('leak') > 0
+  const next = { stats: memwatch.listenerCount('stats') > 0, leak: holds > 0 || reports, reports }
+  if (next.stats === interest.stats && next.leak === interest.leak && next.reports === interest.reports) return
   interest = next
-  native.setInterest(next.stats, next.leak)
+  native.setInterest(next.stats, next.leak, next.reports)
   if (fallback) fallback.listen(next.stats || next.leak)
   if (next.leak && !probeTimer) {
     probeTimer = setInterval(fallback ? fallback.probe : () => native.probeIfDue(), PROBE_CHECK_MS)

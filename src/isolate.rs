@@ -47,8 +47,14 @@ pub type Waker = ThreadsafeFunction<(), Unknown<'static>, Vec<Event>, Status, fa
 /// What JS listens to; with neither, GCs only bump counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Interest {
+    /// A `stats` listener is attached.
     pub stats: bool,
+    /// The leak detector runs: a `leak` listener or an exporter's hold.
     pub leak: bool,
+    /// A `leak` listener is attached: reports are delivered, so they carry
+    /// suspects (heap censuses) and allocation sites. An exporter's hold
+    /// alone reads only the detector's figures and pays for neither.
+    pub reports: bool,
 }
 
 /// What the GC callbacks do with a full GC.
@@ -334,11 +340,11 @@ impl IsolateState {
     pub fn set_interest(&self, env: &Env, interest: Interest) {
         if !self.closed.get() {
             let was = self.gc.interest.replace(interest);
-            if was.leak != interest.leak {
-                self.sampling.watch_leaks(env, interest.leak);
+            if was.reports != interest.reports {
+                self.sampling.watch_leaks(env, interest.reports);
             }
         }
-        if !interest.leak {
+        if !interest.reports {
             self.suspects.borrow_mut().reset();
         }
     }
@@ -457,7 +463,7 @@ impl IsolateState {
             Outcome::Nothing
         };
         // No borrow is held across a census (it runs GCs and N-API calls).
-        let suspects = match self.plan_suspects(&outcome, interest.leak) {
+        let suspects = match self.plan_suspects(&outcome, interest.reports) {
             Want::Nothing => None,
             Want::Reference => {
                 let census = self.census(env).ok();
@@ -618,8 +624,7 @@ impl IsolateState {
         *self.prober.borrow_mut() = Prober::new(probe);
         self.suspects_on.set(suspects);
         self.suspects.borrow_mut().reset();
-        let watching = self.gc.interest.get().leak;
-        if watching {
+        if self.gc.interest.get().reports {
             self.sampling.watch_leaks(env, true);
         }
     }

@@ -102,10 +102,19 @@ pub fn leak_status(env: Env) -> Result<LeakStatusInfo> {
     Ok(state(&env)?.leak_status())
 }
 
-/// Tells the native side which events have listeners.
+/// Tells the native side which events have listeners: `stats`, whether
+/// the leak detector runs (`leak`: a listener or an exporter's hold) and
+/// whether its reports are delivered (`reports`: a `leak` listener).
 #[napi]
-pub fn set_interest(env: Env, stats: bool, leak: bool) -> Result<()> {
-    state(&env)?.set_interest(&env, Interest { stats, leak });
+pub fn set_interest(env: Env, stats: bool, leak: bool, reports: bool) -> Result<()> {
+    state(&env)?.set_interest(
+        &env,
+        Interest {
+            stats,
+            leak,
+            reports,
+        },
+    );
     Ok(())
 }
 

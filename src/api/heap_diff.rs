@@ -12,8 +12,8 @@ use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, Result, ValueType};
 use napi_derive::napi;
 
-use super::describe::describe;
 use super::census::failure_message;
+use super::describe::describe;
 use super::{state, throw, Throw};
 use crate::ffi::heap_profiler::EdgeApi;
 use crate::heap_diff::census::{self, Census};

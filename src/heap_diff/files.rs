@@ -103,7 +103,8 @@ fn open(path: &Path) -> Result<(File, f64), String> {
         .modified()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_secs_f64() * 1000.0)
+        // Whole milliseconds, rounded as Node rounds `fs.Stats.mtime`.
+        .map(|d| (d.as_micros() as f64 / 1000.0).round())
         .unwrap_or(0.0);
     Ok((file, time_ms))
 }
