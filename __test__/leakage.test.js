@@ -10,7 +10,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { ROOT } = require('./helpers')
+const { ROOT, fullOnly } = require('./helpers')
 
 const { installLeakage, MEMWATCH_DEP, DIR: FIXTURE } = require('./fixtures/leakage/install.js')
 
@@ -51,7 +51,8 @@ const SCRIPT = `
     })
 `
 
-test('leakage works with memwatch-rs as its memwatch: leaks throw, clean code passes', () => {
+// Runs leakage's own iterate() (3-11 s a case): test:full.
+test('leakage works with memwatch-rs as its memwatch: leaks throw, clean code passes', fullOnly, () => {
   install()
   const out = run(SCRIPT)
   assert.equal(out.memwatch, fs.realpathSync(path.join(ROOT, 'index.js')), 'leakage loads memwatch-rs')

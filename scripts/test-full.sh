@@ -1,27 +1,34 @@
 #!/usr/bin/env bash
 # npm run test:full: everything npm test leaves out, against the build that
-# `npm install` made. What it runs, in order:
-#   1. the JS suite with MEMWATCH_TEST_FULL=1 (the slow and repeated cases)
-#      on this node, then trackGC's tests with deferred finalizers;
-#   2. the whole suite on the fallback backend;
-#   3. on each other verified Node major (official binaries from the npm
-#      registry, cached): the suite on the V8 backend, on the fallback
-#      backend, and trackGC with deferred finalizers;
-#   4. the suite on a Node major outside the verified table (25), which must
-#      fall back with one warning; the leak detector's scenario table at real
-#      speed on both backends;
+# `npm install` made. npm test has run the suite on this node (V8 backend,
+# the usual cases); this adds, within .ci/run's 45-minute budget on 2 cores:
+#   0. in the background from the start: the V8 symbols the addon resolves,
+#      checked against the official Node binaries of every platform (mostly
+#      a download; needs llvm-19's tools, skipped with a message if they are
+#      absent unless MEMWATCH_REQUIRE_PLATFORM_CHECK=1);
+#   1. Node 26 (active LTS): the whole suite with MEMWATCH_TEST_FULL=1 (the
+#      slow and repeated cases: 200 workers, every HeapDiff variant, the
+#      runners jest/vitest/mocha, Prometheus end to end), then trackGC with
+#      deferred finalizers;
+#   2. Node 22 and 24: the suite on the V8 backend; on 22 also the forced
+#      fallback backend; trackGC with deferred finalizers on each (and on
+#      this node);
+#   3. Node 25, outside the verified table: the suite, which must fall back
+#      with one warning (the fallback backend on a second major);
+#   4. the leak detector's scenario table at real speed (V8 backend; set
+#      MEMWATCH_SCENARIO_BACKENDS=v8,fallback for both);
 #   5. npm run package, and the tarballs installed in a fresh project with
 #      --ignore-scripts and no cargo on PATH, used on every major;
-#   6. the V8 symbols the addon resolves, against the official Node binaries
-#      of every platform (needs llvm-19's tools; skipped with a message if
-#      they are absent, unless MEMWATCH_REQUIRE_PLATFORM_CHECK=1);
-#   7. a 30-second soak.
-# MEMWATCH_CI_MAJORS (default "22 24 26") and MEMWATCH_CI_UNVERIFIED_MAJOR
-# (default 25) choose the other majors; MEMWATCH_CI_CACHE the cache folder.
+#   6. a 30-second soak.
+# Suites run two test files at a time (MEMWATCH_TEST_CONCURRENCY); the
+# scenario table schedules its own processes by cores. MEMWATCH_CI_MAJORS
+# (default "22 24 26"), MEMWATCH_CI_FULL_MAJOR (26),
+# MEMWATCH_CI_FALLBACK_MAJOR (22) and MEMWATCH_CI_UNVERIFIED_MAJOR (25)
+# choose the majors; MEMWATCH_CI_CACHE the cache folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n=== %s ===\n' "$*"; }
+step() { printf '\n=== %s (%s) ===\n' "$*" "$(date -u +%H:%M:%S)"; }
 
 CACHE="${MEMWATCH_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/memwatch-rs-ci}"
 node_bin() {
@@ -33,6 +40,8 @@ node_bin() {
   echo "$bin"
 }
 
+CONCURRENCY="${MEMWATCH_TEST_CONCURRENCY:-2}"
+
 # suite BIN LABEL SKIP [VAR=value ...]: every test file but those in SKIP
 # (space-separated paths), under BIN, with the variables set.
 suite() {
@@ -42,7 +51,7 @@ suite() {
     [[ "$skip" == *" $f "* ]] || files+=("$f")
   done
   step "JS suite on $("$bin" --version)$label"
-  env "$@" "$bin" --test --test-concurrency=1 "${files[@]}"
+  env "$@" "$bin" --test --test-concurrency="$CONCURRENCY" "${files[@]}"
 }
 
 deferred_trackgc() {
@@ -52,37 +61,57 @@ deferred_trackgc() {
 
 # Files that already run every case on both backends themselves (each in
 # child processes with the backend set): the fallback runs skip them. The
-# house and platform-symbol checks read sources, not the running Node.
+# house, docs and platform-symbol checks read sources, not the running Node;
+# the package, CLI and runner tests do not depend on the backend.
 BOTH_BACKENDS="__test__/exit.test.js __test__/workers.test.js"
-STATIC="__test__/house.test.js __test__/platform-symbols.test.js"
+STATIC="__test__/house.test.js __test__/platform-symbols.test.js __test__/docs.test.js __test__/package.test.js"
+BACKEND_FREE="__test__/cli.test.js __test__/runners.test.js __test__/prometheus-e2e.test.js"
+
+# 0. Other platforms' Node binaries, in the background (a download, mostly).
+platform_log="$(mktemp)"
+platform_check() {
+  if [ -x /usr/lib/llvm-19/bin/llvm-objdump ] || [ "${MEMWATCH_REQUIRE_PLATFORM_CHECK:-}" = 1 ]; then
+    node scripts/platform-symbols.js
+  else
+    echo "skipped: llvm-19's tools are not installed (apt-get install llvm-19); .ci/run installs them"
+  fi
+}
+platform_check >"$platform_log" 2>&1 &
+platform_pid=$!
 
 UNVERIFIED_MAJOR="${MEMWATCH_CI_UNVERIFIED_MAJOR:-25}"
 export MEMWATCH_UNVERIFIED_NODE="$(node_bin "$UNVERIFIED_MAJOR")"
+FULL_MAJOR="${MEMWATCH_CI_FULL_MAJOR:-26}"
+FALLBACK_MAJOR="${MEMWATCH_CI_FALLBACK_MAJOR:-22}"
 
-# 1-2. This node: the full cases, deferred finalizers, the fallback backend.
-suite node " (full cases, Node $UNVERIFIED_MAJOR as the unverified major)" "" MEMWATCH_TEST_FULL=1
-deferred_trackgc node
-suite node " (fallback backend)" "$BOTH_BACKENDS $STATIC" MEMWATCH_FORCE_FALLBACK=1
+# 1. The full cases on the active LTS.
+full_bin="$(node_bin "$FULL_MAJOR")"
+suite "$full_bin" " (full cases, Node $UNVERIFIED_MAJOR as the unverified major)" "" MEMWATCH_TEST_FULL=1
+deferred_trackgc "$full_bin"
 
-# 3. The other verified majors.
+# 2. The other verified majors, and this node's deferred finalizers.
 bins="$(command -v node)"
+deferred_trackgc node
 for major in ${MEMWATCH_CI_MAJORS:-22 24 26}; do
   bin="$(node_bin "$major")"
   bins="$bins:$bin"
+  [ "$major" = "$FULL_MAJOR" ] && continue
   suite "$bin" "" "$STATIC"
-  suite "$bin" " (fallback backend)" "$BOTH_BACKENDS $STATIC" MEMWATCH_FORCE_FALLBACK=1
+  if [ "$major" = "$FALLBACK_MAJOR" ]; then
+    suite "$bin" " (fallback backend)" "$BOTH_BACKENDS $STATIC $BACKEND_FREE" MEMWATCH_FORCE_FALLBACK=1
+  fi
   deferred_trackgc "$bin"
 done
 
-# 4. The unverified major runs on the fallback. Its MEMWATCH_FALLBACK warning
+# 3. The unverified major runs on the fallback. Its MEMWATCH_FALLBACK warning
 # is expected there (backend.test.js, above, checks it is given once); it is
 # silenced so that the tests asserting an empty stderr check for anything else.
 suite "$MEMWATCH_UNVERIFIED_NODE" " (unverified major: automatic fallback, its warning silenced)" \
-  "$STATIC __test__/backend.test.js" NODE_OPTIONS=--disable-warning=MEMWATCH_FALLBACK
+  "$STATIC $BACKEND_FREE __test__/backend.test.js" NODE_OPTIONS=--disable-warning=MEMWATCH_FALLBACK
 
-# The leak detector's scenario table at real speed, both backends.
-step "leak scenarios end to end, V8 and fallback backends"
-node --test --test-concurrency=1 __test__/full/leak-scenarios.test.js
+# 4. The leak detector's scenario table at real speed.
+step "leak scenarios end to end (${MEMWATCH_SCENARIO_BACKENDS:-v8})"
+MEMWATCH_SCENARIO_BACKENDS="${MEMWATCH_SCENARIO_BACKENDS:-v8}" node --test --test-concurrency=1 __test__/full/leak-scenarios.test.js
 
 # 5. What users install.
 step "npm run package (release tarballs into dist/)"
@@ -90,15 +119,16 @@ npm run package
 step "the tarballs installed in a fresh project, no Rust, on every verified major"
 MEMWATCH_NODE_BINS="$bins" node --test --test-concurrency=1 __test__/full/install.test.js
 
-# 6. Other platforms' Node binaries.
-step "V8 symbols exported by the official Node binaries of every platform"
-if [ -x /usr/lib/llvm-19/bin/llvm-objdump ] || [ "${MEMWATCH_REQUIRE_PLATFORM_CHECK:-}" = 1 ]; then
-  node scripts/platform-symbols.js
+step "V8 symbols exported by the official Node binaries of every platform (run in the background)"
+if wait "$platform_pid"; then
+  cat "$platform_log"
 else
-  echo "skipped: llvm-19's tools are not installed (apt-get install llvm-19); .ci/run installs them"
+  cat "$platform_log"
+  echo "platform symbol check failed"
+  exit 1
 fi
 
-# 7. The soak, shortened: the service under real load with every feature in
+# 6. The soak, shortened: the service under real load with every feature in
 # use must serve without errors (its memory figures are reported, not asserted).
 step "npm run soak, 30 s"
 SOAK_SECONDS=30 npm run --silent soak
