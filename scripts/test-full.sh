@@ -10,7 +10,8 @@
 #      slow and repeated cases: 200 workers, every HeapDiff variant, the
 #      runners jest/vitest/mocha, Prometheus end to end), then trackGC with
 #      deferred finalizers;
-#   2. Node 22 and 24: the suite on the V8 backend; on 22 also the forced
+#   2. Node 22 and 24: the suite on the V8 backend and the leak tests in the
+#      real runners (full cases); on 22 also the forced
 #      fallback backend; trackGC with deferred finalizers on each (and on
 #      this node);
 #   3. Node 25, outside the verified table: the suite, which must fall back
@@ -97,6 +98,8 @@ for major in ${MEMWATCH_CI_MAJORS:-22 24 26}; do
   bins="$bins:$bin"
   [ "$major" = "$FULL_MAJOR" ] && continue
   suite "$bin" "" "$STATIC"
+  step "leak tests in the real runners (node:test, jest, vitest, mocha) on $("$bin" --version)"
+  MEMWATCH_TEST_FULL=1 "$bin" --test --test-concurrency=1 __test__/runners.test.js
   if [ "$major" = "$FALLBACK_MAJOR" ]; then
     suite "$bin" " (fallback backend)" "$BOTH_BACKENDS $STATIC $BACKEND_FREE" MEMWATCH_FORCE_FALLBACK=1
   fi
