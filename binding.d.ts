@@ -31,6 +31,16 @@ export declare class NativeHeapDiff {
    * 100 (`TypeError` / `RangeError` naming it otherwise).
    */
   static retainersOption(options?: unknown): number | null
+  /**
+   * What `HeapDiff#end(options)` asks for, read once before anything
+   * happens: returns `options.retainers` as `retainersOption()` does,
+   * and keeps `options.groups` (1 to 10 group names, only with
+   * `retainers`) for the capture that follows. Throws a `TypeError` /
+   * `RangeError` naming the option that is wrong and keeps nothing then.
+   * Returns a number or null: no JS object is made between the
+   * HeapDiff's snapshots.
+   */
+  endOptions(options?: unknown): number | null
   /** Takes no snapshot: `captureV8()` / `captureJson()` do. */
   constructor()
   /**
@@ -43,7 +53,7 @@ export declare class NativeHeapDiff {
    * Takes the next snapshot in process through V8's heap profiler: the
    * first call records "before" and returns null, the second returns the
    * diff, with up to `retainers` paths for each group that grew most
-   * when given (from `retainersOption`).
+   * when given (from `endOptions()`), or for each group it named.
    */
   captureV8(retainers?: number | undefined | null): HeapDiffResult | null
   /**
@@ -61,7 +71,8 @@ export declare class NativeHeapDiff {
    * Reads the snapshot `v8.writeHeapSnapshot()` wrote at `path` (and
    * deletes the file): the first call records "before" and returns null,
    * the second returns the diff, with up to `retainers` paths for each
-   * group that grew most when given.
+   * group that grew most when given, or for each group `endOptions()`
+   * named.
    */
   captureJson(path: string, retainers?: number | undefined | null): HeapDiffResult | null
   /**
@@ -314,6 +325,12 @@ export interface HeapDiffEndOptions {
    * with the most new nodes.
    */
   retainers?: number
+  /**
+   * With `retainers`: explain exactly these groups (1 to 10 names, as
+   * `what` reads them; those of them with new nodes), instead of the 5
+   * that grew most.
+   */
+  groups?: Array<string>
 }
 
 /** Native HeapDiffs alive in this thread and the bytes they hold. */

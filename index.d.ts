@@ -54,8 +54,14 @@ declare namespace memwatch {
   type HeapDiffChange = binding.HeapDiffChange
   /** How one group of nodes changed between the snapshots. */
   type HeapDiffDetail = binding.HeapDiffDetail
-  /** Options of `HeapDiff#end()`: `{ retainers: n }` explains the groups that grew most. */
-  type HeapDiffEndOptions = binding.HeapDiffEndOptions
+  /**
+   * Options of `HeapDiff#end()`: `{ retainers: n }` explains the 5 groups
+   * that grew most, `{ retainers: n, groups: ['Foo'] }` the groups named
+   * (1 to 10; `groups` needs `retainers`).
+   */
+  type HeapDiffEndOptions =
+    | (binding.HeapDiffEndOptions & { groups?: undefined })
+    | (binding.HeapDiffEndOptions & { retainers: number; groups: string[] })
   /** One way new objects of a group are held: a shortest path from a root, and how many samples take it. */
   type RetainerPath = binding.RetainerPath
 
@@ -116,7 +122,9 @@ declare namespace memwatch {
      * Takes the second snapshot and returns the diff. Throws if called twice.
      * With `{ retainers: n }` (1 to 100), each of the 5 groups with the most
      * new nodes also gets `retainers`: up to n shortest paths from a root to
-     * sample new objects of the group.
+     * sample new objects of the group. With `{ retainers: n, groups: [...] }`
+     * (1 to 10 names, as `what` reads them), exactly the groups named get
+     * them, those of them with new nodes, however little they grew.
      */
     end(options?: HeapDiffEndOptions): HeapDiffResult
   }

@@ -72,6 +72,8 @@ function endWith(options) {
 }
 
 const RETAINERS = /^HeapDiff\.end\(options\): retainers must be an integer from 1 to 100, got /
+const GROUPS = /^HeapDiff\.end\(options\): groups must be an array of 1 to 10 group names \(non-empty strings of at most 1024 characters\), got /
+const GROUP = /^HeapDiff\.end\(options\): groups\[\d+\] must be a non-empty string of at most 1024 characters, got /
 const START = 'memwatch.startSampling(options): '
 
 // [name, call, expected error]. `expected` is what assert.throws checks:
@@ -224,6 +226,26 @@ const CASES = {
       () => endWith(Object.create({ retainers: true })),
       { name: 'TypeError', message: new RegExp(RETAINERS.source + 'boolean true$') },
     ],
+    ["end({ groups: ['Foo'] }) without retainers", () => endWith({ groups: ['Foo'] }), { name: 'TypeError', message: /^HeapDiff\.end\(options\): groups needs retainers/ }],
+    ['end({ retainers: 1, groups: undefined })', () => endWith({ retainers: 1, groups: undefined }), { name: 'TypeError', message: new RegExp(GROUPS.source + 'undefined$') }],
+    ["end({ retainers: 1, groups: 'Foo' })", () => endWith({ retainers: 1, groups: 'Foo' }), { name: 'TypeError', message: new RegExp(GROUPS.source + 'the string "Foo"$') }],
+    ['end({ retainers: 1, groups: { 0: "Foo", length: 1 } })', () => endWith({ retainers: 1, groups: { 0: 'Foo', length: 1 } }), { name: 'TypeError', message: new RegExp(GROUPS.source + 'an object$') }],
+    ['end({ retainers: 1, groups: [] })', () => endWith({ retainers: 1, groups: [] }), { name: 'RangeError', message: new RegExp(GROUPS.source + 'an empty array$') }],
+    ['end() with 11 groups', () => endWith({ retainers: 1, groups: new Array(11).fill('Foo') }), { name: 'RangeError', message: new RegExp(GROUPS.source + 'an array of 11 names$') }],
+    ['end() with 2 ** 32 - 1 groups', () => endWith({ retainers: 1, groups: new Array(2 ** 32 - 1) }), { name: 'RangeError', message: new RegExp(GROUPS.source + 'an array of 4294967295 names$') }],
+    ['end() with a number among groups', () => endWith({ retainers: 1, groups: ['Foo', 7] }), { name: 'TypeError', message: /^HeapDiff\.end\(options\): groups\[1\] must be .*, got number 7$/ }],
+    ['end() with a hole among groups', () => endWith({ retainers: 1, groups: ['Foo', , 'Bar'] }), { name: 'TypeError', message: new RegExp(GROUP.source + 'undefined$') }], // eslint-disable-line no-sparse-arrays
+    ["end() with '' among groups", () => endWith({ retainers: 1, groups: [''] }), { name: 'RangeError', message: new RegExp(GROUP.source + 'an empty string$') }],
+    [
+      'end() with a 1025-character group name',
+      () => endWith({ retainers: 1, groups: ['x'.repeat(1025)] }),
+      { name: 'RangeError', message: new RegExp(GROUP.source + 'a string of 1025 characters$') },
+    ],
+    [
+      'end() with a bad retainers and groups: retainers is named first',
+      () => endWith({ retainers: 0, groups: 5 }),
+      { name: 'RangeError', message: new RegExp(RETAINERS.source + 'number 0$') },
+    ],
     [
       'end() with a retainers getter that throws',
       () =>
@@ -334,6 +356,14 @@ test('HeapDiff ignores constructor and end() arguments, as memwatch did', async 
   }
   assert.equal(native.NativeHeapDiff.retainersOption({ retainers: 7 }), 7)
   assert.ok(!new HeapDiff().end({}).change.details.some((x) => 'retainers' in x), 'end({})')
+  // A 1024-character name is accepted (and, naming no group that grew, explains none).
+  const long = new HeapDiff().end({ retainers: 1, groups: ['x'.repeat(1024)] })
+  assert.ok(!long.change.details.some((x) => 'retainers' in x), 'no group named x…x')
+  // A census HeapDiff refuses retainer paths, with or without groups; groups alone needs retainers.
+  const census = new HeapDiff({ census: true })
+  assert.throws(() => census.end({ retainers: 1, groups: ['Made'] }), { name: 'Error', message: /retainers need heap snapshots/ })
+  assert.throws(() => census.end({ groups: ['Made'] }), { name: 'TypeError', message: /groups needs retainers/ })
+  assert.equal(census.end().census, true)
   await stillWorks()
 })
 

@@ -18,6 +18,11 @@ const MAJOR = Number(process.versions.node.split('.')[0])
 const skip = (source) => source === 'v8' && ![20, 22, 24, 26].includes(MAJOR) && `Node ${MAJOR} is not in the verified V8 table`
 
 function run(name, source) {
+  return runCase(name, source).explained
+}
+
+/** Everything the case printed. */
+function runCase(name, source) {
   const r = spawnSync(process.execPath, [CASES, name], {
     cwd: ROOT,
     env: { ...process.env, MEMWATCH_FORCE_FALLBACK: '', MEMWATCH_HEAPDIFF_SOURCE: SOURCES[source] },
@@ -28,7 +33,7 @@ function run(name, source) {
   assert.deepEqual([r.status, r.signal], [0, null], `${name} (${source}): ${r.stderr}`)
   const out = JSON.parse(r.stdout.trim().split('\n').pop())
   assert.equal(out.source, source)
-  return out.explained
+  return out
 }
 
 /** The shape every explained detail has, whatever the heap. */
@@ -96,5 +101,29 @@ for (const source of variants(['v8', 'json'])) {
     const explained = run('worker', source)
     checkExplained(explained, 3)
     assert.match(find(explained, 'Session').retainers[0].path, /^global → app \(Object\) → sessions \(Map\) → table → \[\d+\] \(Session\)$/)
+  })
+}
+
+for (const source of ['v8', 'json']) {
+  test(`end({ retainers, groups }) explains exactly the groups named, far from the top five or not (${source} source)`, { skip: skip(source) }, () => {
+    const { top, explained } = runCase('named', source)
+    checkExplained(top, 2)
+    assert.equal(top.length, 5, 'without groups: the five that grew most')
+    assert.ok(!top.some((d) => d.what === 'Lone'), `one new Lone is not among the top five: ${top.map((d) => d.what)}`)
+    // Named: those with new nodes, ranked as the top five are; NoSuchGroup has none.
+    assert.deepEqual(
+      explained.map((d) => d.what),
+      ['Session', 'Lone'],
+    )
+    checkExplained(explained, 2)
+    const lone = find(explained, 'Lone')
+    assert.equal(lone['+'], 1)
+    assert.deepEqual(lone.retainers.length, 1)
+    assert.match(lone.retainers[0].path, /^global → registry \(Map\) → table → \[\d+\] \(Lone\)$/)
+    assert.equal(lone.retainers[0].count, 1)
+    const sessions = find(explained, 'Session')
+    assert.equal(sessions['+'], 3000)
+    assert.match(sessions.retainers[0].path, /^global → app \(Object\) → sessions \(Map\) → table → \[\d+\] \(Session\)$/)
+    assert.equal(sessions.retainers[0].count, 32)
   })
 }

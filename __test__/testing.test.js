@@ -12,8 +12,7 @@ const native = require('../binding.js')
 const { expectCollected, assertNoLeak, LeakError } = require('memwatch-rs/testing')
 const rule = require('../lib/leak-rule.js')
 const measure = require('../lib/heap-measure.js')
-const { snapshotCensus } = require('./fixtures/snapshot-census.js')
-const { fullOnly } = require('./helpers')
+const { runChild } = require('./helpers')
 
 class Foo {
   constructor(i) {
@@ -91,6 +90,8 @@ test('rule: candidates of a whole run need half the floor; growingSoFar stops a 
 // ------------------------------------------------------- expectCollected
 
 const held = []
+// What the tests leak on purpose, where a retainer path can name it.
+globalThis.leakRegistry = new Map()
 
 test('expectCollected resolves once a factory-made object is collected', async () => {
   const registered = native.trackGcCounts().registered
@@ -136,43 +137,134 @@ test('expectCollected rejects with a LeakError naming the group of an object sti
   assert.doesNotMatch(err.stack.split('\n').slice(0, 4).join('\n'), /lib\/testing\.js/, 'no frame of the helper first')
 })
 
-test('expectCollected { retainers: true }: a heap diff around the object; this build reports no paths and says so', async () => {
-  const err = await expectCollected(
+test('expectCollected { retainers: true }: the message and err.retainers give the path to the object, through what holds it', async () => {
+  const leak = (make, key) =>
+    expectCollected(
+      () => {
+        const x = make()
+        leakRegistry.set(key, x)
+        return x
+      },
+      { timeoutMs: 100, retainers: true },
+    ).catch((e) => e)
+  const err = await leak(() => new Foo(5), 'foo')
+  assert.ok(err instanceof LeakError, String(err))
+  const path = /^global → leakRegistry \(Map\) → table → \[\d+\] \(Foo\)$/
+  assert.match(err.message, /\n {2}retained by: global → leakRegistry \(Map\) → table → \[\d+\] \(Foo\)$/)
+  assert.equal(err.retainers.length, 1)
+  assert.deepEqual([err.retainers[0].what, err.retainers[0].count], ['Foo', 1])
+  assert.match(err.retainers[0].path, path)
+  // A module's variable: the path reaches it through the module's scope.
+  const inModule = await expectCollected(
     () => {
-      const f = new Foo(5)
+      const f = new Foo(6)
       held.push(f)
       return f
     },
     { timeoutMs: 100, retainers: true },
   ).catch((e) => e)
-  assert.ok(err instanceof LeakError, String(err))
-  assert.match(err.message, /\n {2}no retainer path: this build has none$/)
-  assert.deepEqual(err.retainers, [])
+  assert.match(inModule.message, /\n {2}retained by: .*\bheld \(Array\) → \[\d+\] \(Foo\)$/)
+  // Held in this test's own scope, out of the global object's reach: the
+  // path goes through the suspended test, not through the helper's own
+  // WeakRef (which keeps the object during the job that reads it).
+  const local = new Set()
+  const inScope = await expectCollected(
+    () => {
+      const f = new Foo(6)
+      local.add(f)
+      return f
+    },
+    { timeoutMs: 100, retainers: true },
+  ).catch((e) => e)
+  assert.match(inScope.message, /\n {2}retained by: .*\blocal \(Set\) → table → \[\d+\] \(Foo\)$/)
+  assert.doesNotMatch(inScope.message, /weak_refs_keep_during_job/)
+  assert.equal(local.size, 1)
+  // Groups where the helper's own new objects live too (its state, its
+  // callbacks): the path shown is still the target's.
+  const plain = await leak(() => ({ tag: 'plain' }), 'plain')
+  assert.match(plain.message, /\n {2}retained by: global → leakRegistry \(Map\) → table → \[\d+\] \(Object\)$/)
+  const fn = await leak(() => function onRequest() {}, 'fn')
+  assert.equal(fn.retainers[0].what, 'Closure')
+  assert.match(fn.message, /\n {2}retained by: global → leakRegistry \(Map\) → table → \[\d+\] \(onRequest\)$/)
   // Collected objects never cost the second snapshot.
-  await expectCollected(() => new Foo(6), { retainers: true })
+  await expectCollected(() => new Foo(7), { retainers: true })
 })
 
-test("retainer hooks read a HeapDiff result's retainers, and say when there are none", async () => {
+test('expectCollected { retainers: true } says why when the heap diff has no path to the group: a Proxy is filed under no group of its name', async () => {
+  const err = await expectCollected(
+    () => {
+      const p = new Proxy(new Foo(8), {})
+      leakRegistry.set('proxy', p)
+      return p
+    },
+    { timeoutMs: 100, retainers: true },
+  ).catch((e) => e)
+  assert.ok(err instanceof LeakError, String(err))
+  assert.equal(err.target.what, 'Proxy')
+  assert.match(err.message, /\n {2}no retainer path: the heap diff shows no new Proxy object \(it files some objects under another group/)
+  assert.deepEqual(err.retainers, [])
+})
+
+test('expectCollected { retainers: true } on the fallback backend (JSON snapshot source) gives the same path', () => {
+  const r = runChild(
+    `const memwatch = require('memwatch-rs')
+     const { expectCollected } = require('memwatch-rs/testing')
+     class Foo {}
+     globalThis.leakRegistry = new Map()
+     expectCollected(() => { const f = new Foo(); leakRegistry.set('f', f); return f }, { timeoutMs: 100, retainers: true })
+       .catch((e) => console.log(JSON.stringify({ backend: memwatch.backend, source: memwatch.HeapDiff.source, message: e.message, retainers: e.retainers })))`,
+    { env: { MEMWATCH_FORCE_FALLBACK: '1' } },
+  )
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop())
+  assert.deepEqual([out.backend, out.source], ['fallback', 'json'])
+  assert.match(out.message, /\n {2}retained by: global → leakRegistry \(Map\) → table → \[\d+\] \(Foo\)$/)
+  assert.deepEqual(out.retainers.map((r) => [r.what, r.count]), [['Foo', 1]])
+})
+
+test("retainer hooks read a HeapDiff result's paths, pass over paths from the running frames, and say why there is none", () => {
   const hd = new memwatch.HeapDiff()
-  const kept = [new Foo(7), new Foo(8)]
-  const real = hd.end({ retainers: 1 })
-  assert.ok(kept.length === 2 && real.change.details.some((d) => d.what === 'Foo' && d['+'] === 2), 'the diff saw the new objects')
-  // This build's HeapDiff reports no retainer paths.
-  assert.deepEqual(measure.retainersOf(real), [])
-  assert.deepEqual(measure.retainerPathOf(real, 'Foo'), { none: 'this build has none' })
-  // The shape a build with retainer paths adds to its top groups.
-  const withPaths = {
+  leakRegistry.set('kept', [new Foo(9), new Foo(10)])
+  const real = hd.end({ retainers: 2, groups: ['Foo', 'Bar'] })
+  assert.deepEqual(
+    real.change.details.filter((d) => 'retainers' in d).map((d) => [d.what, d['+']]),
+    [['Foo', 2]],
+  )
+  const paths = measure.retainersOf(real)
+  assert.equal(paths.length, 1, JSON.stringify(paths))
+  assert.equal(paths[0].what, 'Foo')
+  assert.match(paths[0].path, /^global → leakRegistry \(Map\) → table → \[\d+\] \(Array\) → \[\d+\] \(Foo\)$/)
+  assert.equal(paths[0].count, 2)
+  assert.deepEqual(measure.retainerPathOf(real, 'Foo'), { path: paths[0].path, count: 2 })
+  assert.match(measure.retainerPathOf(real, 'Bar').none, /^the heap diff shows no new Bar object/)
+  // A group that grew, in a diff ended without retainer paths.
+  const hd2 = new memwatch.HeapDiff()
+  leakRegistry.set('kept2', new Foo(11))
+  const plain = hd2.end()
+  assert.match(measure.retainerPathOf(plain, 'Foo').none, /^the heap diff has no path to the new Foo objects/)
+  // Paths from the stack (the frames running the diff) come after any other;
+  // samples held only weakly are said to be.
+  const shaped = {
     change: {
       details: [
-        { what: 'Foo', '+': 2, '-': 0, size_bytes: 64, retainers: [{ path: '(GC roots) → kept → [0] → Foo', count: 2 }] },
-        { what: 'Array', '+': 1, '-': 0, size_bytes: 32, retainers: [] },
-        { what: 'Code', '+': 1, '-': 0, size_bytes: 8 },
+        {
+          what: 'Object',
+          '+': 3,
+          '-': 0,
+          size_bytes: 96,
+          retainers: [
+            { path: '(GC roots) → (Stack roots) → [3] (Object)', count: 2 },
+            { path: 'global → cache (Map) → table → [1] (Object)', count: 1 },
+          ],
+        },
+        { what: 'Weak', '+': 1, '-': 0, size_bytes: 32, retainers: [{ path: measure.ONLY_WEAK, count: 1 }] },
+        { what: 'Stacked', '+': 1, '-': 0, size_bytes: 32, retainers: [{ path: '(GC roots) → (Stack roots) → [3] (Stacked)', count: 1 }] },
       ],
     },
   }
-  assert.deepEqual(measure.retainersOf(withPaths), [{ what: 'Foo', path: '(GC roots) → kept → [0] → Foo', count: 2 }])
-  assert.deepEqual(measure.retainerPathOf(withPaths, 'Foo'), { path: '(GC roots) → kept → [0] → Foo', count: 2 })
-  assert.deepEqual(measure.retainerPathOf(withPaths, 'Bar'), { none: 'the heap diff shows no path to a new Bar' })
+  assert.deepEqual(measure.retainerPathOf(shaped, 'Object'), { path: 'global → cache (Map) → table → [1] (Object)', count: 1 })
+  assert.deepEqual(measure.retainerPathOf(shaped, 'Weak'), { none: 'the new Weak objects sampled are reachable only through weak references' })
+  assert.deepEqual(measure.retainerPathOf(shaped, 'Stacked'), { path: '(GC roots) → (Stack roots) → [3] (Stacked)', count: 1 })
 })
 
 test('expectCollected tracks and names objects of another realm (a vm context, as jest runs tests in)', async () => {
@@ -250,7 +342,7 @@ async function leftovers() {
 
 test('expectCollected leaves no timer, listener, trackGC registration or forced-GC setting behind', async () => {
   const before = await leftovers()
-  await expectCollected(() => new Foo(9))
+  await expectCollected(() => new Foo(12))
   await expectCollected(() => {
     const f = new Foo(10)
     held.push(f)
@@ -291,10 +383,18 @@ test('assertNoLeak: bad input rejects with a TypeError or RangeError naming it',
 
 const leaked = []
 
-test('assertNoLeak fails on a leak with the growing group, its figures per call and per batch', async () => {
-  const err = await assertNoLeak(() => {
-    leaked.push(new Foo(leaked.length))
-  }).catch((e) => e)
+/** Runs `fn` with `memwatch.census` hidden: assertNoLeak then measures by exact heap diffs, as where no census works. */
+async function withoutCensus(fn) {
+  const census = memwatch.census
+  memwatch.census = undefined
+  try {
+    return await fn()
+  } finally {
+    memwatch.census = census
+  }
+}
+
+function checkLeak(err) {
   assert.ok(err instanceof LeakError, String(err && err.stack))
   const foo = err.suspects.find((s) => s.what === 'Foo')
   assert.ok(foo, `Foo among the suspects: ${err.message}`)
@@ -302,22 +402,48 @@ test('assertNoLeak fails on a leak with the growing group, its figures per call 
   assert.equal(foo.perIteration, 1)
   assert.ok(foo.bytesPerIteration >= 16, `bytes per call: ${foo.bytesPerIteration}`)
   assert.equal(foo.rule, 'objects')
-  assert.deepEqual(err.calls, { warmup: 30, batches: [10, 20, 30], runs: 2, method: 'heapdiff' })
-  assert.deepEqual(err.retainers, [])
-  assert.match(err.message, /^assertNoLeak: live objects grew with the number of calls \(30 warm-up calls, then batches of 10, 20, 30 calls; measured by exact heap diffs\):/)
   assert.match(err.message, /\n {2}Foo +\+1 objects and \+\d+(\.\d+)? bytes per call \(per batch: \+10, \+20, \+30 objects;/)
-  assert.match(err.message, /\n {2}no retainer path: this build has none$/)
   assert.ok(!err.suspects.some((s) => /^(Code|Hidden|ObjectShape)$/.test(s.what)), 'V8 internals are not suspects')
   assert.match(err.stack.split('\n').slice(1).join('\n'), /testing\.test\.js/, 'the stack shows the caller')
+}
+
+test('assertNoLeak fails on a leak with the growing group, its figures per call and per batch (by heap census, where one works)', async () => {
+  const err = await assertNoLeak(() => {
+    leaked.push(new Foo(leaked.length))
+  }).catch((e) => e)
+  checkLeak(err)
+  assert.deepEqual(err.calls, { warmup: 30, batches: [10, 20, 30], runs: 2, method: 'census' })
+  assert.match(err.message, /^assertNoLeak: live objects grew with the number of calls \(30 warm-up calls, then batches of 10, 20, 30 calls; measured by heap census\):/)
+  assert.match(err.message, /\n {2}no retainer path: a census records none$/)
+  assert.deepEqual(err.retainers, [])
 })
 
-test('assertNoLeak passes on code that allocates and frees', async () => {
-  const calls = await assertNoLeak(() => {
+test('assertNoLeak by exact heap diffs (no census): the same figures, and the retainer path of the suspect', async () => {
+  const err = await withoutCensus(() =>
+    assertNoLeak(() => {
+      leaked.push(new Foo(leaked.length))
+    }).catch((e) => e),
+  )
+  checkLeak(err)
+  assert.deepEqual(err.calls, { warmup: 30, batches: [10, 20, 30], runs: 2, method: 'heapdiff' })
+  assert.match(err.message, /^assertNoLeak: live objects grew with the number of calls \(30 warm-up calls, then batches of 10, 20, 30 calls; measured by exact heap diffs\):/)
+  // `leaked` is this module's variable: the path reaches it through the module's scope.
+  assert.match(err.message, /\n {2}Foo retained by: .*\bleaked \(Array\) → \[\d+\] \(Foo\)$/m)
+  const foo = err.retainers.filter((r) => r.what === 'Foo')
+  assert.ok(foo.length >= 1 && foo.every((r) => r.count >= 1), JSON.stringify(err.retainers))
+  assert.ok(err.retainers.every((r) => err.suspects.some((s) => s.what === r.what)), 'paths of suspects only')
+})
+
+test('assertNoLeak passes on code that allocates and frees, by census and by exact heap diffs', async () => {
+  const fn = () => {
     const tmp = [new Foo(1), new Foo(2), { nested: new Map([[1, new Foo(3)]]) }]
     return tmp.length
-  })
-  assert.equal(calls.method, 'heapdiff')
+  }
+  const calls = await assertNoLeak(fn)
+  assert.equal(calls.method, 'census')
   assert.deepEqual(calls.batches, [10, 20, 30])
+  const exact = await withoutCensus(() => assertNoLeak(fn))
+  assert.equal(exact.method, 'heapdiff')
 })
 
 test('assertNoLeak passes on async code whose garbage lives until a later turn, timer or GC', async () => {
@@ -358,10 +484,24 @@ test('assertNoLeak passes on a bounded cache, whether warm-up fills it or the fi
     return cache.get(key)
   }
   let i = 0
-  // 40 entries, 30 warm-up calls: the first run sees the cache grow, the second one does not.
+  // 40 entries, 30 warm-up calls: the cache grows in the first batch of
+  // the first run only. A census after each batch sees that at once.
   const calls = await assertNoLeak(() => lookup(i++))
-  assert.equal(calls.runs, 2, 'the first run named candidates, the second cleared them')
+  assert.deepEqual([calls.method, calls.runs], ['census', 1], 'no batch but the first grew')
   assert.equal(cache.size, 40)
+  // One exact diff over the first run sees only its total: the cache's
+  // growth makes it a candidate, and the second run, per batch, clears it.
+  const exactCache = new Map()
+  let k = 0
+  const exact = await withoutCensus(() =>
+    assertNoLeak(() => {
+      const key = k++ % 40
+      if (!exactCache.has(key)) exactCache.set(key, new Foo(key))
+      return exactCache.get(key)
+    }),
+  )
+  assert.deepEqual([exact.method, exact.runs], ['heapdiff', 2], 'the first run named candidates, the second cleared them')
+  assert.equal(exactCache.size, 40)
   const filled = new Map()
   await assertNoLeak(() => (filled.has(i % 40) ? null : filled.set(i % 40, new Foo(i++ % 40))), { warmup: 100 })
 })
@@ -381,24 +521,29 @@ test('assertNoLeak: a call that throws rejects with that error; one test at a ti
   await assertNoLeak(() => {}, { iterations: 6, warmup: 0 }) // the guard was released
 })
 
-test('assertNoLeak with a census (a real one, computed from snapshots in JS, slow): the census path finds and clears the same', fullOnly, async () => {
-  assert.equal(typeof memwatch.census, 'undefined', 'this build has no native census')
-  memwatch.census = snapshotCensus
-  try {
-    const kept = []
-    const err = await assertNoLeak(() => kept.push(new Foo(kept.length)), { iterations: 12, warmup: 5 }).catch((e) => e)
-    assert.ok(err instanceof LeakError, String(err))
-    assert.equal(err.calls.method, 'census')
-    const foo = err.suspects.find((s) => s.what === 'Foo')
-    assert.ok(foo && foo.perIteration === 1, err.message)
-    assert.deepEqual(foo.counts, [2, 4, 6])
-    assert.match(err.message, /measured by heap census/)
-    assert.match(err.message, /no retainer path: a census records none/)
-    const calls = await assertNoLeak(() => [new Foo(1)].length, { iterations: 12, warmup: 5 })
-    assert.equal(calls.method, 'census')
-  } finally {
-    delete memwatch.census
-  }
+test('assertNoLeak where no census works (the fallback backend): exact heap diffs, not an error', () => {
+  const r = runChild(
+    `const memwatch = require('memwatch-rs')
+     const { assertNoLeak } = require('memwatch-rs/testing')
+     class Foo {}
+     const kept = []
+     ;(async () => {
+       const clean = await assertNoLeak(() => [new Foo()].length, { iterations: 12, warmup: 5 })
+       const err = await assertNoLeak(() => kept.push(new Foo()), { iterations: 12, warmup: 5 }).catch((e) => e)
+       const foo = (err.suspects || []).find((s) => s.what === 'Foo')
+       console.log(JSON.stringify({ backend: memwatch.backend, clean, name: err.name, calls: err.calls, counts: foo && foo.counts, message: err.message }))
+     })()`,
+    { env: { MEMWATCH_FORCE_FALLBACK: '1' } },
+  )
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop())
+  assert.equal(out.backend, 'fallback')
+  assert.equal(out.clean.method, 'heapdiff')
+  assert.equal(out.name, 'LeakError', out.message)
+  assert.equal(out.calls.method, 'heapdiff')
+  assert.deepEqual(out.counts, [2, 4, 6], out.message)
+  assert.match(out.message, /measured by exact heap diffs/)
+  assert.match(out.message, /\n {2}Foo retained by: .*\bkept \(Array\) → \[\d+\] \(Foo\)/)
 })
 
 test('assertNoLeak leaves no timer, listener, trackGC registration or forced-GC setting behind', async () => {

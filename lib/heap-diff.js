@@ -84,7 +84,8 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
     /**
      * Takes the "after" snapshot and returns the diff. A HeapDiff ends once.
      * `end({ retainers: n })` adds up to n retainer paths to the groups that
-     * grew most; any other argument is ignored, as memwatch did.
+     * grew most, `end({ retainers: n, groups: [...] })` to the groups named;
+     * any other argument is ignored, as memwatch did.
      */
     end(options) {
       if (this === null || (typeof this !== 'object' && typeof this !== 'function') || !(#diff in this)) {
@@ -92,8 +93,9 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
       }
       if (this.#ended) throw new Error('HeapDiff.end() was already called; a HeapDiff can only be ended once')
       // Checked before anything happens: a rejected option leaves the
-      // HeapDiff open. A number or null, never a new heap object.
-      const retainers = retainersOption(options)
+      // HeapDiff open. A number or null, never a new heap object (the
+      // groups named stay in the native HeapDiff).
+      const retainers = this.#diff.endOptions(options)
       if (this.#census && retainers !== null) {
         throw new Error(
           'HeapDiff.end(options): retainers need heap snapshots, and this HeapDiff was made with { census: true }; use new HeapDiff() for retainer paths',
@@ -105,8 +107,6 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
       return json ? captureJson(this.#diff, json.files[1], json.writers[1], retainers) : this.#diff.captureV8(retainers)
     }
   }
-
-  const retainersOption = native.NativeHeapDiff.retainersOption
 
   // V8 compiles a function on its first call, creating its bytecode and
   // constant strings. Do it for end() now rather than between the first

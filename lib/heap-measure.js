@@ -2,13 +2,18 @@
 
 // How the leak helpers (lib/testing.js) wait for the heap to settle and
 // measure it: forced GCs with loop turns between them, the handles that
-// calls left behind, and per-group live objects from a census (where this
-// build has `memwatch.census()`) or from exact heap diffs otherwise.
+// calls left behind, and per-group live objects from a census (where
+// `memwatch.census()` works in this thread) or from exact heap diffs
+// otherwise.
 //
 // Timers come from node:timers, read once at load: a test that installs
 // fake timers (jest, vitest, sinon) replaces the globals, not these.
 
 const { setImmediate, setTimeout, clearTimeout } = require('node:timers')
+
+// What HeapDiff#end({ groups }) takes (src/heap_diff/retainers.rs).
+const MAX_GROUPS = 10
+const MAX_GROUP_CHARS = 1024
 
 /** Resolves on the next turn of the event loop (after pending I/O and immediates). */
 function turn() {
@@ -77,7 +82,7 @@ async function settle(memwatch, baseline, settleMs) {
  * Map(what → [count, bytes]), and `next()` (but after the last) starts the
  * next measurement. Whatever the caller keeps from a point must exist
  * before `next()`; whatever it drops is garbage by then. Two
- * implementations, chosen by `groupProbe()`.
+ * implementations; assertNoLeak picks one with `censusAvailable()`.
  */
 
 /** From `memwatch.census()`: live counts and bytes per group, no snapshot. */
@@ -115,12 +120,16 @@ function censusProbe(memwatch) {
 
 /**
  * From exact heap diffs (two snapshots per batch): objects new minus
- * objects freed per group, matched by V8 object id. The last diff is ended
- * with `{ retainers }` so that a build with retainer paths reports them.
+ * objects freed per group, matched by V8 object id. With `retainers`, the
+ * last diff is ended with `{ retainers, groups }`: paths to the groups
+ * named (up to 10, e.g. the candidates), or to the 5 that grew most.
  * `next()` starts the following diff once the caller has stored this
  * point's figures, so that nothing stored is born between its snapshots.
  */
-function diffProbe(memwatch, retainers = 3) {
+function diffProbe(memwatch, { retainers = null, groups = [] } = {}) {
+  // end()'s options, made before any snapshot.
+  const named = groups.filter((g) => typeof g === 'string' && g.length > 0 && g.length <= MAX_GROUP_CHARS).slice(0, MAX_GROUPS)
+  const ask = retainers === null ? undefined : named.length ? { retainers, groups: named } : { retainers }
   let diff = null
   return {
     method: 'heapdiff',
@@ -128,7 +137,7 @@ function diffProbe(memwatch, retainers = 3) {
       diff = new memwatch.HeapDiff()
     },
     point(last) {
-      const result = last ? diff.end({ retainers }) : diff.end()
+      const result = last && ask ? diff.end(ask) : diff.end()
       diff = null
       const growth = new Map()
       for (const d of result.change.details) growth.set(d.what, [d['+'] - d['-'], d.size_bytes])
@@ -142,21 +151,38 @@ function diffProbe(memwatch, retainers = 3) {
 
 /**
  * One exact heap diff over a whole run: `start()`, then `point(true)` once
- * at the end. Two snapshots in all.
+ * at the end. Two snapshots in all, no retainer paths.
  */
 function wholeRunDiff(memwatch) {
   return diffProbe(memwatch)
 }
 
-/** The per-group probe this build supports: a census where there is one, exact diffs otherwise. */
-function groupProbe(memwatch) {
-  return typeof memwatch.census === 'function' ? censusProbe(memwatch) : diffProbe(memwatch)
+let censusTried = null
+
+/**
+ * Whether `memwatch.census()` works in this thread: it exists on every
+ * backend but throws where a census cannot be made (the fallback backend,
+ * a Node major without a verified object layout). Tried once per census
+ * function (one census: a few full GCs).
+ */
+function censusAvailable(memwatch) {
+  const census = memwatch.census
+  if (typeof census !== 'function') return false
+  if (censusTried && censusTried.census === census) return censusTried.ok
+  let ok = true
+  try {
+    census.call(memwatch)
+  } catch {
+    ok = false
+  }
+  censusTried = { census, ok }
+  return ok
 }
 
 /**
  * Retainer paths a HeapDiff result carries (`hd.end({ retainers })` adds
- * `retainers: [{ path, count }]` to its top groups, in builds that have
- * them) as `[{ what, path, count }]`; `[]` where it carries none.
+ * `retainers: [{ path, count }]` to the groups it explains) as
+ * `[{ what, path, count }]`; `[]` where it carries none.
  */
 function retainersOf(result) {
   const out = []
@@ -167,18 +193,32 @@ function retainersOf(result) {
   return out
 }
 
+/** What a retainer path reads when the sampled objects have no strong path (src/heap_diff/retainers.rs, ONLY_WEAK). */
+const ONLY_WEAK = '(reachable only through weak references)'
+/** How a path from the running frames' locals starts. */
+const STACK = '(GC roots) → (Stack roots)'
+
 /**
- * expectCollected's retainer path: the first path `result` (a HeapDiff
- * started before the object existed and ended after the wait) carries for
- * the object's group `what`, or why there is none.
+ * expectCollected's retainer path: the most common strong path `result` (a
+ * HeapDiff started before the object existed and ended after the wait with
+ * `{ retainers, groups: [what] }`) carries for the object's group `what`,
+ * or why there is none.
  * @returns {{ path: string, count: number } | { none: string }}
  */
 function retainerPathOf(result, what) {
-  const all = retainersOf(result)
-  if (!all.length && !result.change.details.some((d) => 'retainers' in d)) return { none: 'this build has none' }
-  const mine = all.find((r) => r.what === what)
-  if (mine) return { path: mine.path, count: mine.count }
-  return { none: `the heap diff shows no path to a new ${what}` }
+  const detail = result.change.details.find((d) => d.what === what)
+  if (!detail || !(detail['+'] > 0)) {
+    return { none: `the heap diff shows no new ${what} object (it files some objects under another group than their constructor's name)` }
+  }
+  const paths = Array.isArray(detail.retainers) ? detail.retainers : []
+  const strong = paths.filter((r) => String(r.path) !== ONLY_WEAK)
+  // Paths from the stack lead to objects of the frames running the heap
+  // diff (the helper's own, in a generic group such as `Object`): a path
+  // from anywhere else comes first.
+  const best = strong.find((r) => !String(r.path).startsWith(STACK)) || strong[0]
+  if (best) return { path: String(best.path), count: Number(best.count) || 0 }
+  if (paths.length) return { none: `the new ${what} objects sampled are reachable only through weak references` }
+  return { none: `the heap diff has no path to the new ${what} objects (a group without stable object ids gets none)` }
 }
 
 module.exports = {
@@ -189,7 +229,8 @@ module.exports = {
   censusProbe,
   diffProbe,
   wholeRunDiff,
-  groupProbe,
+  censusAvailable,
   retainersOf,
   retainerPathOf,
+  ONLY_WEAK,
 }

@@ -6,9 +6,10 @@ export interface ExpectCollectedOptions {
   timeoutMs?: number
   /**
    * Record a retainer path for the failure message: a heap diff is started
-   * before the factory runs (factory form only) and ended if the object
-   * stays alive. Costs one heap snapshot up front and one more on failure.
-   * Default false.
+   * before the factory runs (factory form only) and, if the object stays
+   * alive, ended with a shortest path from a root to a new object of its
+   * group (`retained by: global → cache (Map) → table → [7] (Session)`).
+   * Costs one heap snapshot up front and one more on failure. Default false.
    */
   retainers?: boolean
 }
@@ -65,7 +66,7 @@ export interface LeakSuspect {
 export interface LeakRetainer {
   /** The group of the retained object. */
   what: string
-  /** e.g. `(GC roots) → (Global handles) → global → sessions (Map) → table → [2341] → Session`. */
+  /** e.g. `global → sessions (Map) → table → [2341] (Session)`: from a root, each step an edge and what it reaches. */
   path: string
   /** How many of the group's new objects are retained this way. */
   count: number
@@ -87,7 +88,11 @@ export declare class LeakError extends Error {
   readonly code: 'MEMWATCH_LEAK'
   /** assertNoLeak: the groups that grew with the number of calls, most bytes per call first; `[]` from expectCollected. */
   readonly suspects: LeakSuspect[]
-  /** Retainer paths found; `[]` where this build or the measurement has none. */
+  /**
+   * Retainer paths found: expectCollected with `retainers: true`, the path to the object's group;
+   * assertNoLeak measured by exact heap diffs, paths to the suspects. `[]` where the measurement has
+   * none (a census records none; expectCollected without `retainers`).
+   */
   readonly retainers: LeakRetainer[]
   /** expectCollected: the object that stayed alive; `null` from assertNoLeak. */
   readonly target: LeakTarget | null

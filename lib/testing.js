@@ -25,7 +25,7 @@ class LeakError extends Error {
     this.code = 'MEMWATCH_LEAK'
     /** assertNoLeak: the groups that grew with the number of calls, most bytes per call first. */
     this.suspects = suspects
-    /** Retainer paths found, `{ what, path, count }`; empty where this build or the measurement has none. */
+    /** Retainer paths found, `{ what, path, count }`; empty where the measurement has none (a census records none). */
     this.retainers = retainers
     /** expectCollected: the object that stayed alive, `{ what, gcs, waitedMs }`. */
     this.target = target
@@ -138,11 +138,43 @@ function watchTarget(target, options) {
   return watchObject(fromFactory ? target() : target, fromFactory, diff, options)
 }
 
+// Longest group name HeapDiff#end({ groups }) takes (src/heap_diff/retainers.rs).
+const MAX_GROUP_CHARS = 1024
+// Distinct paths asked for: in a generic group (`Object`, `Closure`) some
+// lead to the helper's own new objects, which retainerPathOf() passes over.
+const PATHS = 20
+
 function startRetainerDiff(fromFactory) {
   if (!fromFactory) {
     throw new TypeError(`${COLLECT_API}: options.retainers needs the factory form, expectCollected(() => target), so that the heap diff starts before the target exists`)
   }
-  return new memwatch.HeapDiff()
+  // end()'s options are made before the first snapshot, so that they are
+  // no new objects of the target's group (an `Object` target's); the
+  // target's group name is filled in once it is known.
+  const ask = { retainers: PATHS, groups: [''] }
+  const top = { retainers: PATHS }
+  return { hd: new memwatch.HeapDiff(), ask, top }
+}
+
+/**
+ * Ends the target's heap diff with a retainer path to the new objects of
+ * its group (named, so the path is there however little the group grew),
+ * or says why there is none.
+ * @returns {{ path: string, count: number } | { none: string }}
+ */
+function retainerPath(diff, what) {
+  let result
+  try {
+    if (what.length <= MAX_GROUP_CHARS) {
+      diff.ask.groups[0] = what
+      result = diff.hd.end(diff.ask)
+    } else {
+      result = diff.hd.end(diff.top)
+    }
+  } catch (err) {
+    return { none: `the heap diff failed: ${String(err && err.message).slice(0, 200)}` }
+  }
+  return measure.retainerPathOf(result, what)
 }
 
 function watchObject(object, fromFactory, diff, options) {
@@ -222,7 +254,13 @@ async function waitCollected(watch) {
   }
   if (state.collected || !alive(watch.ref)) return
   const waitedMs = Date.now() - started
-  const found = watch.diff ? measure.retainerPathOf(watch.diff.end({ retainers: 1 }), watch.what) : null
+  let found = null
+  if (watch.diff) {
+    // deref() keeps the target alive until this job ends (a strong root
+    // named weak_refs_keep_during_job): the snapshot is taken in the next.
+    await measure.turn()
+    found = retainerPath(watch.diff, watch.what)
+  }
   const lines = [
     `expectCollected: ${watch.label} was not garbage-collected within ${watch.timeoutMs} ms (${gcs} forced full GCs): something still references it`,
   ]
@@ -373,7 +411,7 @@ function leakMessage(found, sizes, warmup, method, retainers) {
   }
   const paths = retainers.filter((r) => found.some((s) => s.what === r.what))
   if (paths.length) for (const r of paths) lines.push(`  ${r.what} retained by: ${r.path}`)
-  else lines.push(method === 'census' ? '  no retainer path: a census records none' : '  no retainer path: this build has none')
+  else lines.push(method === 'census' ? '  no retainer path: a census records none' : '  no retainer path: the heap diff found none')
   return lines.join('\n')
 }
 
@@ -402,13 +440,15 @@ async function assertNoLeak(fn, options) {
     const warmup = opts.warmup + (await fillTimingBuffer(fn, timings))
     const baseline = await measure.resourceCounts()
     const calls = { warmup, batches: sizes, runs: 1, method: '' }
-    // Run 1, cheap: a census after each batch where this build has one
-    // (suspects by the rule), else one exact heap diff over the whole run
-    // (groups that grew by half the floor or more). Nothing: done. Async
-    // calls may leave objects that a periodic sweep frees (undici's timers,
-    // for one): for them the last measurement waits `settleMs` more.
+    // Run 1, cheap: a census after each batch where one works in this
+    // thread (suspects by the rule), else one exact heap diff over the
+    // whole run (groups that grew by half the floor or more). Nothing:
+    // done. Async calls may leave objects that a periodic sweep frees
+    // (undici's timers, for one): for them the last measurement waits
+    // `settleMs` more.
+    const census = measure.censusAvailable(memwatch)
     let candidates
-    if (typeof memwatch.census === 'function') {
+    if (census) {
       calls.method = 'census'
       const first = await measuredRun(fn, sizes, baseline, opts, measure.censusProbe(memwatch), { patient: async })
       candidates = rule.suspects(sizes, first.groups, opts.ignore).map((s) => s.what)
@@ -424,8 +464,9 @@ async function assertNoLeak(fn, options) {
     // candidates that grow with the calls again are reported. Its last
     // measurement waits `settleMs` more: objects that a periodic sweep
     // frees (undici's fetch timers, for one) are then gone and their group
-    // shrinks in the last batch; a leak's objects stay.
-    const probe = measure.groupProbe(memwatch)
+    // shrinks in the last batch; a leak's objects stay. Exact diffs end
+    // with retainer paths to the candidates.
+    const probe = census ? measure.censusProbe(memwatch) : measure.diffProbe(memwatch, { retainers: 3, groups: candidates })
     const keepGoing = (run, done) => candidates.some((what) => rule.growingSoFar(sizes, done, run.groups.get(what)))
     const second = await measuredRun(fn, sizes, baseline, opts, probe, { keepGoing, patient: true })
     const found = rule.suspects(sizes, second.groups, opts.ignore).filter((s) => candidates.includes(s.what))

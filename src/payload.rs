@@ -922,6 +922,10 @@ pub struct HeapDiffEndOptions {
     /// Add up to this many retainer paths (1 to 100) to each of the 5 groups
     /// with the most new nodes.
     pub retainers: Option<u32>,
+    /// With `retainers`: explain exactly these groups (1 to 10 names, as
+    /// `what` reads them; those of them with new nodes), instead of the 5
+    /// that grew most.
+    pub groups: Option<Vec<String>>,
 }
 
 /// The snapshot files of a JSON-source HeapDiff, made in Rust as flat strings.

@@ -116,6 +116,13 @@ for (const d of explained.change.details) {
 }
 const endOptions: memwatch.HeapDiffEndOptions = { retainers: 5 }
 void endOptions
+const named = new memwatch.HeapDiff().end({ retainers: 1, groups: ['Foo', 'Session'] })
+const namedOptions: memwatch.HeapDiffEndOptions = { retainers: 2, groups: ['Foo'] }
+void [named, namedOptions]
+// @ts-expect-error groups are names (strings)
+new memwatch.HeapDiff().end({ retainers: 1, groups: [42] })
+// @ts-expect-error groups needs retainers
+new memwatch.HeapDiff().end({ groups: ['Foo'] })
 // @ts-expect-error retainers is a number of paths
 new memwatch.HeapDiff().end({ retainers: '5' })
 // @ts-expect-error end() takes options, not a count

@@ -18,7 +18,7 @@ use super::{state, throw, Throw};
 use crate::ffi::heap_profiler::EdgeApi;
 use crate::heap_diff::census::{self, Census};
 use crate::heap_diff::files::{diff_files, diff_files_explained};
-use crate::heap_diff::retainers::MAX_PATHS;
+use crate::heap_diff::retainers::{Ask, MAX_GROUPS, MAX_GROUP_CHARS, MAX_PATHS};
 use crate::heap_diff::session::{Captured, Session};
 use crate::heap_diff::{v8_source, Source, OWN_CLASSES};
 use crate::isolate::IsolateState;
@@ -70,6 +70,8 @@ pub struct NativeHeapDiff {
     external: i64,
     /// A census diff's "before" census.
     census_before: Option<Census>,
+    /// The groups the last `endOptions()` named, for the capture after it.
+    groups: Option<Vec<String>>,
 }
 
 #[napi]
@@ -110,34 +112,39 @@ impl NativeHeapDiff {
     /// 100 (`TypeError` / `RangeError` naming it otherwise).
     #[napi(ts_args_type = "options?: unknown")]
     pub fn retainers_option(env: Env, options: Unknown) -> Result<Option<u32>> {
-        let t = options.get_type()?;
-        if !matches!(t, ValueType::Object | ValueType::Function) {
+        let Some(object) = options_object(&options)? else {
             return Ok(None);
-        }
-        let object: Object = options.coerce_to_object()?;
-        if !object.has_property("retainers")? {
-            return Ok(None);
-        }
-        // Read once: what is checked is what is used.
-        let value: Unknown = object.get_named_property("retainers")?;
-        let want = format!("an integer from 1 to {MAX_PATHS}");
-        let message = |v: &Unknown| {
-            format!(
-                "HeapDiff.end(options): retainers must be {want}, got {}",
-                describe(v)
-            )
         };
-        if value.get_type()? != ValueType::Number {
-            return Err(throw(&env, Throw::Type, &message(&value)));
+        retainers_of(&env, &object)
+    }
+
+    /// What `HeapDiff#end(options)` asks for, read once before anything
+    /// happens: returns `options.retainers` as `retainersOption()` does,
+    /// and keeps `options.groups` (1 to 10 group names, only with
+    /// `retainers`) for the capture that follows. Throws a `TypeError` /
+    /// `RangeError` naming the option that is wrong and keeps nothing then.
+    /// Returns a number or null: no JS object is made between the
+    /// HeapDiff's snapshots.
+    #[napi(ts_args_type = "options?: unknown")]
+    pub fn end_options(&mut self, env: Env, options: Unknown) -> Result<Option<u32>> {
+        self.groups = None;
+        let Some(object) = options_object(&options)? else {
+            return Ok(None);
+        };
+        let retainers = retainers_of(&env, &object)?;
+        if !object.has_property("groups")? {
+            return Ok(retainers);
         }
-        let x = value.coerce_to_number()?.get_double()?;
-        if x.fract() != 0.0 {
-            return Err(throw(&env, Throw::Type, &message(&value)));
+        let value: Unknown = object.get_named_property("groups")?;
+        if retainers.is_none() {
+            return Err(throw(
+                &env,
+                Throw::Type,
+                "HeapDiff.end(options): groups needs retainers, the number of paths per group (e.g. { retainers: 1, groups: ['Foo'] })",
+            ));
         }
-        if !(1.0..=f64::from(MAX_PATHS)).contains(&x) {
-            return Err(throw(&env, Throw::Range, &message(&value)));
-        }
-        Ok(Some(x as u32))
+        self.groups = Some(groups_of(&env, &value)?);
+        Ok(retainers)
     }
 
     /// Takes no snapshot: `captureV8()` / `captureJson()` do.
@@ -147,6 +154,7 @@ impl NativeHeapDiff {
             session: Session::new(state(&env)?.heap_diff.live()),
             external: 0,
             census_before: None,
+            groups: None,
         })
     }
 
@@ -174,7 +182,7 @@ impl NativeHeapDiff {
     /// Takes the next snapshot in process through V8's heap profiler: the
     /// first call records "before" and returns null, the second returns the
     /// diff, with up to `retainers` paths for each group that grew most
-    /// when given (from `retainersOption`).
+    /// when given (from `endOptions()`), or for each group it named.
     #[napi]
     pub fn capture_v8(
         &mut self,
@@ -206,7 +214,10 @@ impl NativeHeapDiff {
                         ),
                     )
                 })?;
-                let n = n.clamp(1, MAX_PATHS);
+                let ask = Ask {
+                    n: n.clamp(1, MAX_PATHS),
+                    groups: self.groups.take(),
+                };
                 self.session.capture_v8_explained(|groups, before| {
                     state.suppressed(|| {
                         v8_source::capture_explained(
@@ -217,7 +228,7 @@ impl NativeHeapDiff {
                             groups,
                             before,
                             now_ms(),
-                            n,
+                            &ask,
                         )
                     })
                 })
@@ -249,7 +260,8 @@ impl NativeHeapDiff {
     /// Reads the snapshot `v8.writeHeapSnapshot()` wrote at `path` (and
     /// deletes the file): the first call records "before" and returns null,
     /// the second returns the diff, with up to `retainers` paths for each
-    /// group that grew most when given.
+    /// group that grew most when given, or for each group `endOptions()`
+    /// named.
     #[napi]
     pub fn capture_json(
         &mut self,
@@ -258,8 +270,11 @@ impl NativeHeapDiff {
         retainers: Option<u32>,
     ) -> Result<Option<HeapDiffResult>> {
         state(&env)?.set_suppressed(false);
-        let n = retainers.map(|n| n.clamp(1, MAX_PATHS));
-        let captured = self.session.capture_json(&path, now_ms(), n);
+        let ask = retainers.map(|n| Ask {
+            n: n.clamp(1, MAX_PATHS),
+            groups: self.groups.take(),
+        });
+        let captured = self.session.capture_json(&path, now_ms(), ask.as_ref());
         self.finish(&env, captured)
     }
 
@@ -271,6 +286,94 @@ impl NativeHeapDiff {
         self.session.abort_json(&path);
         Ok(())
     }
+}
+
+/// `options` as an object if it can ask for anything (an object or a
+/// function); anything else is ignored, as memwatch ignored `end()`'s
+/// arguments.
+fn options_object<'a>(options: &Unknown<'a>) -> Result<Option<Object<'a>>> {
+    let t = options.get_type()?;
+    if !matches!(t, ValueType::Object | ValueType::Function) {
+        return Ok(None);
+    }
+    Ok(Some(options.coerce_to_object()?))
+}
+
+/// `options.retainers`: absent, or an integer from 1 to [`MAX_PATHS`].
+fn retainers_of(env: &Env, object: &Object) -> Result<Option<u32>> {
+    if !object.has_property("retainers")? {
+        return Ok(None);
+    }
+    // Read once: what is checked is what is used.
+    let value: Unknown = object.get_named_property("retainers")?;
+    let want = format!("an integer from 1 to {MAX_PATHS}");
+    let message = |v: &Unknown| {
+        format!(
+            "HeapDiff.end(options): retainers must be {want}, got {}",
+            describe(v)
+        )
+    };
+    if value.get_type()? != ValueType::Number {
+        return Err(throw(env, Throw::Type, &message(&value)));
+    }
+    let x = value.coerce_to_number()?.get_double()?;
+    if x.fract() != 0.0 {
+        return Err(throw(env, Throw::Type, &message(&value)));
+    }
+    if !(1.0..=f64::from(MAX_PATHS)).contains(&x) {
+        return Err(throw(env, Throw::Range, &message(&value)));
+    }
+    Ok(Some(x as u32))
+}
+
+/// `options.groups`: an array of 1 to [`MAX_GROUPS`] group names, each a
+/// non-empty string of at most [`MAX_GROUP_CHARS`] characters. Its length
+/// is checked before any element is read.
+fn groups_of(env: &Env, value: &Unknown) -> Result<Vec<String>> {
+    let want = format!(
+        "an array of 1 to {MAX_GROUPS} group names (non-empty strings of at most {MAX_GROUP_CHARS} characters)"
+    );
+    let message = |got: &str| format!("HeapDiff.end(options): groups must be {want}, got {got}");
+    if value.get_type()? != ValueType::Object || !value.is_array()? {
+        return Err(throw(env, Throw::Type, &message(&describe(value))));
+    }
+    let array: Object = value.coerce_to_object()?;
+    let len = array.get_array_length()?;
+    if len == 0 || len as usize > MAX_GROUPS {
+        return Err(throw(
+            env,
+            Throw::Range,
+            &message(&if len == 0 {
+                "an empty array".to_owned()
+            } else {
+                format!("an array of {len} names")
+            }),
+        ));
+    }
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let item: Unknown = array.get_element(i)?;
+        let at = |got: String| {
+            format!(
+                "HeapDiff.end(options): groups[{i}] must be a non-empty string of at most {MAX_GROUP_CHARS} characters, got {got}"
+            )
+        };
+        if item.get_type()? != ValueType::String {
+            return Err(throw(env, Throw::Type, &at(describe(&item))));
+        }
+        let s = item.coerce_to_string()?;
+        let chars = s.utf16_len()?;
+        if chars == 0 || chars > MAX_GROUP_CHARS {
+            let got = if chars == 0 {
+                "an empty string".to_owned()
+            } else {
+                format!("a string of {chars} characters")
+            };
+            return Err(throw(env, Throw::Range, &at(got)));
+        }
+        out.push(s.into_utf8()?.as_str()?.to_owned());
+    }
+    Ok(out)
 }
 
 impl NativeHeapDiff {

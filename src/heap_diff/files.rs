@@ -41,7 +41,7 @@ pub fn diff_files_explained(before: &Path, after: &Path, n: u32) -> Result<Diff,
     let mut groups = Groups::new(&[]);
     let records = read_records(before_file, &mut groups).map_err(|e| bad(before, &e.0))?;
     let set = RecordSet::new(records, &groups, before_ms);
-    diff_explained(&set, &mut groups, after, after_ms, n)
+    diff_explained(&set, &mut groups, after, after_ms, &retainers::Ask::top(n))
 }
 
 /// Reads a snapshot file into a record set (the JSON source's "before").
@@ -57,8 +57,8 @@ fn open_file(path: &Path) -> Result<File, String> {
     File::open(path).map_err(|e| format!("cannot open heap snapshot {}: {e}", path.display()))
 }
 
-/// Diffs the snapshot file `after` against `before` and adds up to `n`
-/// retainer paths to each of the groups that grew most. The file is read
+/// Diffs the snapshot file `after` against `before` and adds retainer
+/// paths to the groups `ask` picks ([`retainers::pick`]). The file is read
 /// twice: once whole (nodes, edges, the names that group nodes), then its
 /// string table only, up to the last name the printed paths need.
 pub fn diff_explained(
@@ -66,7 +66,7 @@ pub fn diff_explained(
     groups: &mut Groups,
     after: &Path,
     time_ms: f64,
-    n: u32,
+    ask: &retainers::Ask,
 ) -> Result<Diff, String> {
     let read = read_with_graph(open_file(after)?, groups).map_err(|e| bad(after, &e.0))?;
     let mut builder = DiffBuilder::new(before);
@@ -79,7 +79,7 @@ pub fn diff_explained(
     drop(read.records);
     let mut d = builder.finish(groups, time_ms);
     let strings_at = read.strings_at;
-    retainers::explain_compact(&read.graph, &mut d, groups, &new_nodes, n, |want| {
+    retainers::explain_compact(&read.graph, &mut d, groups, &new_nodes, ask, |want| {
         read_strings_at(open_file(after)?, strings_at, want).map_err(|e| bad(after, &e.0))
     })?;
     Ok(d)

@@ -66,6 +66,30 @@ pub const TOP_GROUPS: usize = 5;
 /// Largest number of paths a caller may ask for per group.
 pub const MAX_PATHS: u32 = 100;
 
+/// Largest number of groups a caller may name (`end({ groups })`).
+pub const MAX_GROUPS: usize = 10;
+
+/// Longest group name a caller may give, in UTF-16 units (JS `length`).
+pub const MAX_GROUP_CHARS: usize = 1024;
+
+/// What a caller asks to have explained: up to `n` paths per group, for
+/// the [`TOP_GROUPS`] groups that grew most, or for the `groups` named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    /// Paths per group, 1 to [`MAX_PATHS`].
+    pub n: u32,
+    /// The groups to explain by name (those of them with new nodes), in
+    /// place of the ones that grew most.
+    pub groups: Option<Vec<String>>,
+}
+
+impl Ask {
+    /// Up to `n` paths for each of the groups that grew most.
+    pub fn top(n: u32) -> Ask {
+        Ask { n, groups: None }
+    }
+}
+
 /// Parts (named steps or runs) printed per path; longer paths keep their
 /// first and last halves around a `… N steps …` gap.
 const MAX_PARTS: usize = 40;
@@ -281,17 +305,24 @@ pub fn samples_for(n: u32) -> usize {
 
 /// The groups to explain: the [`TOP_GROUPS`] details with the most new
 /// nodes (`+`), then the most bytes, among those with new nodes known by
-/// node; each with up to [`samples_for`]`(n)` of its new nodes spread evenly
-/// over them. `new_nodes` holds (reported group, node) of every new node,
-/// in snapshot order.
-pub fn pick(diff: &Diff, groups: &Groups, new_nodes: &[(u32, u32)], n: u32) -> Vec<Pick> {
+/// node, or, when `ask` names groups, every one of those that has new
+/// nodes (in the same order); each with up to [`samples_for`]`(n)` of its
+/// new nodes spread evenly over them. `new_nodes` holds (reported group,
+/// node) of every new node, in snapshot order.
+pub fn pick(diff: &Diff, groups: &Groups, new_nodes: &[(u32, u32)], ask: &Ask) -> Vec<Pick> {
     let mut by_name: HashMap<&str, Vec<u32>> = HashMap::new();
     for &(g, node) in new_nodes {
         by_name.entry(groups.name(g)).or_default().push(node);
     }
+    let named = |what: &str| {
+        ask.groups
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|g| g == what))
+    };
     let mut order: Vec<usize> = (0..diff.details.len())
         .filter(|&i| {
-            diff.details[i].added > 0 && by_name.contains_key(diff.details[i].what.as_str())
+            let what = diff.details[i].what.as_str();
+            diff.details[i].added > 0 && by_name.contains_key(what) && named(what)
         })
         .collect();
     order.sort_by(|&a, &b| {
@@ -301,8 +332,10 @@ pub fn pick(diff: &Diff, groups: &Groups, new_nodes: &[(u32, u32)], n: u32) -> V
             .then(y.size_bytes.cmp(&x.size_bytes))
             .then_with(|| x.what.cmp(&y.what))
     });
-    order.truncate(TOP_GROUPS);
-    let per = samples_for(n);
+    if ask.groups.is_none() {
+        order.truncate(TOP_GROUPS);
+    }
+    let per = samples_for(ask.n);
     order
         .into_iter()
         .map(|i| {
@@ -703,19 +736,20 @@ impl Graph for CompactGraph {
     }
 }
 
-/// Retainer paths for the groups of `diff` that grew most, from a compact
-/// graph (a JSON snapshot): the pure core an offline analysis calls.
-/// `new_nodes` are (reported group, node) of the new nodes; `strings`
-/// resolves string indexes (called once, with the ones needed).
+/// Retainer paths for the groups of `diff` that `ask` picks ([`pick`]),
+/// from a compact graph (a JSON snapshot): the pure core an offline
+/// analysis calls. `new_nodes` are (reported group, node) of the new
+/// nodes; `strings` resolves string indexes (called once, with the ones
+/// needed).
 pub fn explain_compact(
     graph: &CompactGraph,
     diff: &mut Diff,
     groups: &Groups,
     new_nodes: &[(u32, u32)],
-    n: u32,
+    ask: &Ask,
     strings: impl FnOnce(&[u32]) -> Result<HashMap<u32, String>, String>,
 ) -> Result<(), String> {
-    let picks = pick(diff, groups, new_nodes, n);
+    let picks = pick(diff, groups, new_nodes, ask);
     for p in &picks {
         diff.details[p.detail].retainers = Some(Vec::new());
     }
@@ -725,7 +759,7 @@ pub fn explain_compact(
     let plan = Plan::new(graph, 0, picks);
     let steps = plan.steps();
     let names = strings(&graph.strings_for(&steps))?;
-    plan.render(diff, n, |s| graph.label(0, s, &names));
+    plan.render(diff, ask.n, |s| graph.label(0, s, &names));
     Ok(())
 }
 

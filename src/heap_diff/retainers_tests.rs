@@ -209,12 +209,19 @@ fn only_weakly_held_objects_are_counted_apart() {
     let tg = groups.intern(b"T");
     let mut diff = diff_of(vec![detail("T", 2, 64)]);
     let names = b.names();
-    explain_compact(&g, &mut diff, &groups, &[(tg, t), (tg, u)], 5, |want| {
-        Ok(want
-            .iter()
-            .filter_map(|i| names.get(i).map(|s| (*i, s.clone())))
-            .collect())
-    })
+    explain_compact(
+        &g,
+        &mut diff,
+        &groups,
+        &[(tg, t), (tg, u)],
+        &Ask::top(5),
+        |want| {
+            Ok(want
+                .iter()
+                .filter_map(|i| names.get(i).map(|s| (*i, s.clone())))
+                .collect())
+        },
+    )
     .unwrap();
     let r = diff.details[0].retainers.clone().unwrap();
     assert_eq!(
@@ -353,7 +360,7 @@ fn distinct_paths_ignore_slots_and_are_counted() {
     let g = b.graph();
     let names = b.names();
     let mut diff = diff_of(vec![detail("Other", 1, 10), detail("Session", 30, 960)]);
-    explain_compact(&g, &mut diff, &groups, &new_nodes, 2, |want| {
+    explain_compact(&g, &mut diff, &groups, &new_nodes, &Ask::top(2), |want| {
         Ok(want.iter().map(|i| (*i, names[i].clone())).collect())
     })
     .unwrap();
@@ -369,7 +376,7 @@ fn distinct_paths_ignore_slots_and_are_counted() {
     assert_eq!(r[1].path, "global → list (Array) → [0] (Session)");
     // n = 1 keeps the most frequent only.
     let mut diff = diff_of(vec![detail("Session", 30, 960)]);
-    explain_compact(&g, &mut diff, &groups, &new_nodes, 1, |want| {
+    explain_compact(&g, &mut diff, &groups, &new_nodes, &Ask::top(1), |want| {
         Ok(want.iter().map(|i| (*i, names[i].clone())).collect())
     })
     .unwrap();
@@ -395,7 +402,7 @@ fn the_five_groups_with_most_new_nodes_then_bytes_are_picked() {
         .iter()
         .flat_map(|&g| (0..600).map(move |k| (g, g * 1000 + k)))
         .collect();
-    let picks = pick(&diff, &groups, &new_nodes, 3);
+    let picks = pick(&diff, &groups, &new_nodes, &Ask::top(3));
     let what: Vec<&str> = picks
         .iter()
         .map(|p| diff.details[p.detail].what.as_str())
@@ -409,6 +416,114 @@ fn the_five_groups_with_most_new_nodes_then_bytes_are_picked() {
     }
     assert_eq!(samples_for(1), 16);
     assert_eq!(samples_for(100), 256);
+}
+
+#[test]
+fn named_groups_are_picked_whatever_their_rank_and_only_those() {
+    let mut groups = Groups::new(&[]);
+    let names = ["A", "B", "C", "D", "E", "F", "G"];
+    let ids: Vec<u32> = names.iter().map(|n| groups.intern(n.as_bytes())).collect();
+    let diff = diff_of(vec![
+        detail("A", 10, 100_000),
+        detail("B", 500, 100),
+        detail("C", 500, 900),
+        detail("D", 20, 10),
+        detail("E", 30, 10),
+        detail("F", 40, 10),
+        detail("G", 1000, 10),
+        detail("H", 0, 10),
+    ]);
+    // A is ranked sixth by new nodes: the top five leave it out.
+    let new_nodes: Vec<(u32, u32)> = ids[..6]
+        .iter()
+        .flat_map(|&g| (0..600).map(move |k| (g, g * 1000 + k)))
+        .collect();
+    let picked = |ask: &Ask| -> Vec<String> {
+        pick(&diff, &groups, &new_nodes, ask)
+            .iter()
+            .map(|p| diff.details[p.detail].what.clone())
+            .collect()
+    };
+    assert!(!picked(&Ask::top(1)).contains(&"A".to_owned()));
+    let only_a = Ask {
+        n: 1,
+        groups: Some(vec!["A".into()]),
+    };
+    assert_eq!(picked(&only_a), ["A"]);
+    let a_targets = &pick(&diff, &groups, &new_nodes, &only_a)[0].targets;
+    assert_eq!(a_targets.len(), samples_for(1));
+    assert!(
+        a_targets.iter().all(|&t| t / 1000 == ids[0]),
+        "A's nodes only"
+    );
+    // More than five named: all of them, ranked as usual. Unknown names, a
+    // group with no new node (H) and one with none known by node (G) are
+    // left out; a name given twice counts once.
+    let many = Ask {
+        n: 2,
+        groups: Some(
+            ["A", "B", "C", "D", "E", "F", "G", "H", "Nope", "A"]
+                .map(String::from)
+                .to_vec(),
+        ),
+    };
+    assert_eq!(picked(&many), ["C", "B", "F", "E", "D", "A"]);
+    let none = Ask {
+        n: 1,
+        groups: Some(vec!["Nope".into(), "H".into()]),
+    };
+    assert!(picked(&none).is_empty());
+}
+
+#[test]
+fn a_named_group_outside_the_top_five_gets_its_path() {
+    let mut b = Build::new();
+    let (global, _) = with_roots(&mut b);
+    let held = b.node(kind::OBJECT, "Array");
+    b.edge(global, edge::PROPERTY, "held", held);
+    let mut groups = Groups::new(&[]);
+    let g_foo = groups.intern(b"Foo");
+    let foo = b.node(kind::OBJECT, "Foo");
+    b.edge(held, edge::ELEMENT, "0", foo);
+    let mut new_nodes = vec![(g_foo, foo)];
+    // Five groups with more new nodes, each held by the global object.
+    let mut details = vec![detail("Foo", 1, 32)];
+    for name in ["P", "Q", "R", "S", "T"] {
+        let g = groups.intern(name.as_bytes());
+        for _ in 0..3 {
+            let n = b.node(kind::OBJECT, name);
+            b.edge(global, edge::PROPERTY, name, n);
+            new_nodes.push((g, n));
+        }
+        details.push(detail(name, 3, 96));
+    }
+    let g = b.graph();
+    let names = b.names();
+    let strings = |want: &[u32]| Ok(want.iter().map(|i| (*i, names[i].clone())).collect());
+    let mut top = diff_of(details.clone());
+    explain_compact(&g, &mut top, &groups, &new_nodes, &Ask::top(1), strings).unwrap();
+    assert_eq!(
+        top.details[0].retainers, None,
+        "Foo is sixth: not explained"
+    );
+    assert_eq!(
+        top.details.iter().filter(|d| d.retainers.is_some()).count(),
+        5
+    );
+    let mut named = diff_of(details);
+    let ask = Ask {
+        n: 1,
+        groups: Some(vec!["Foo".into()]),
+    };
+    explain_compact(&g, &mut named, &groups, &new_nodes, &ask, strings).unwrap();
+    let r = named.details[0].retainers.clone().unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].path, "global → held (Array) → [0] (Foo)");
+    assert_eq!(r[0].count, 1);
+    assert!(
+        named.details[1..].iter().all(|d| d.retainers.is_none()),
+        "only the named group"
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::diff::{diff, Diff, DiffBuilder};
 use super::records::{Groups, Record, RecordSet};
+use super::retainers::Ask;
 use super::v8_source::Sink;
 use super::{files, Live, OWN_CLASSES};
 use crate::ffi::malloc_trim;
@@ -157,21 +158,21 @@ impl Session {
     }
 
     /// Reads the snapshot written at `path` and deletes the file: the first
-    /// call records "before", the second diffs (with up to `retainers`
-    /// paths for each group that grew most, when given).
+    /// call records "before", the second diffs (with the retainer paths
+    /// `retainers` asks for, when given).
     pub fn capture_json(
         &mut self,
         path: &str,
         now_ms: f64,
-        retainers: Option<u32>,
+        retainers: Option<&Ask>,
     ) -> Result<Captured, String> {
         let time = self.json_started_ms.take().unwrap_or(now_ms);
-        if let (Some(n), Phase::Before(_)) = (retainers, &self.phase) {
+        if let (Some(ask), Phase::Before(_)) = (retainers, &self.phase) {
             let Phase::Before(before) = std::mem::replace(&mut self.phase, Phase::Ended) else {
                 unreachable!()
             };
             let explained =
-                files::diff_explained(&before, &mut self.groups, Path::new(path), time, n);
+                files::diff_explained(&before, &mut self.groups, Path::new(path), time, ask);
             self.temp_files.remove(path);
             drop(before);
             malloc_trim();

@@ -13,7 +13,7 @@ use napi::Env;
 
 use super::diff::{Diff, DiffBuilder};
 use super::records::{is_unstable_id, kind, Groups, Record, RecordSet};
-use super::retainers::{self, EdgeName, Graph, Plan, RunIndex, Step};
+use super::retainers::{self, Ask, EdgeName, Graph, Plan, RunIndex, Step};
 use crate::ffi::gc::Isolate;
 use crate::ffi::heap_profiler::{
     EdgeApi, EdgeNameRead, HeapNode, HeapProfilerApi, HeapSnapshot, NameScope,
@@ -136,7 +136,8 @@ pub fn capture(
 }
 
 /// Takes the "after" snapshot, diffs it against `before` while reading it,
-/// and adds up to `n` retainer paths to each of the groups that grew most
+/// and adds the retainer paths `ask` asks for: up to `ask.n` for each of
+/// the groups that grew most, or of the groups it names
 /// ([`retainers::pick`]). The snapshot is deleted before this returns.
 ///
 /// Extra memory while it runs: 8 bytes per node for the node addresses
@@ -152,7 +153,7 @@ pub fn capture_explained(
     groups: &mut Groups,
     before: &RecordSet,
     time_ms: f64,
-    n: u32,
+    ask: &Ask,
 ) -> Result<Diff, String> {
     let snapshot = api
         .take_snapshot(isolate)
@@ -179,7 +180,7 @@ pub fn capture_explained(
     if !index.is_usable() {
         return Err("V8's snapshot nodes could not be indexed by address".into());
     }
-    let picks = retainers::pick(&diff, groups, &new_nodes, n);
+    let picks = retainers::pick(&diff, groups, &new_nodes, ask);
     drop(new_nodes);
     for p in &picks {
         diff.details[p.detail].retainers = Some(Vec::new());
@@ -203,7 +204,7 @@ pub fn capture_explained(
         buf: Vec::with_capacity(256),
         node_names: HashMap::new(),
     };
-    plan.render(&mut diff, n, |step| namer.label(step));
+    plan.render(&mut diff, ask.n, |step| namer.label(step));
     drop(namer);
     drop(snapshot);
     Ok(diff)
