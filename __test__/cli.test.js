@@ -23,8 +23,8 @@ let files = 0
 const tmpFile = (name) => path.join(tmp, `${++files}-${name}`)
 
 /** Runs the command to its end: { status, signal, stdout, stderr }. */
-function cli(args, { timeout = 120_000, cwd = tmp } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout })
+function cli(args, { timeout = 120_000, cwd = tmp, env = process.env } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout, env })
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -111,16 +111,29 @@ test('watch: an unwritable report path is refused before the program starts', ()
   assert.doesNotMatch(r.stdout, /ran/)
 })
 
-test('watch --census says clearly when this build has no census', (t) => {
-  const memwatch = require('..')
-  if (typeof memwatch.census === 'function') return t.skip('this build has memwatch.census()')
-  const r = cli(['watch', '--census', '--report', tmpFile('r.html'), '--', process.execPath, '-e', 'console.log("ran")'])
-  assert.equal(r.status, 2)
-  assert.match(r.stderr, /--census: this build has no census/)
-  assert.doesNotMatch(r.stdout, /ran/)
+test('watch --census: a census of the program at its start and at the report, the change per group', () => {
+  const program = 'globalThis.keep = []; class Widget {}; for (let i = 0; i < 20000; i++) keep.push(new Widget()); console.log("ran")'
+  const run = (env) => {
+    const json = tmpFile('census.json')
+    const r = cli(['watch', '--census', '--quiet', '--report', tmpFile('census.html'), '--json', json, '--', process.execPath, '-e', program], { env: { ...process.env, ...env } })
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, 'ran\n')
+    const data = JSON.parse(fs.readFileSync(json, 'utf8'))
+    assert.deepEqual(data.census, { requested: true })
+    return data.processes[0].census
+  }
+  // V8 backend: the 20,000 Widgets the program made are the change.
+  const c = run({ MEMWATCH_FORCE_FALLBACK: '' })
+  const widget = c.groups.find((g) => g.what === 'Widget')
+  assert.ok(widget, JSON.stringify(c.groups.slice(0, 5)))
+  assert.deepEqual([widget.count_start, widget.count_now, widget.count_change], [0, 20000, 20000])
+  assert.ok(widget.bytes_change >= 20000 * 16, `Widget bytes ${widget.bytes_change}`)
+  assert.ok(c.now.objects >= c.start.objects + 20000)
+  // Fallback backend: no census, the report says why, the program is untouched.
+  const f = run({ MEMWATCH_FORCE_FALLBACK: '1' })
+  assert.match(f.error, /fallback/)
+  assert.deepEqual(f.groups, [])
 })
-
-// --- watch: events, exit codes, signals ------------------------------------
 
 test('watch: the program exits with its own code; every full GC is a line and a report entry', () => {
   const report = tmpFile('exit.html')

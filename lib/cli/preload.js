@@ -82,10 +82,28 @@ function start(socketPath) {
   })
 
   // --census: a heap census (counts by constructor) at start and on each
-  // report. The watcher refuses --census when this build has no census.
-  const census = process.env.MEMWATCH_RS_CENSUS === '1' && typeof memwatch.census === 'function'
-  const censusStart = census ? memwatch.census() : null
-  const sendCensus = () => census && send({ type: 'census', start: censusStart, now: memwatch.census() })
+  // report. Where no census can run (the fallback backend), the report says
+  // why instead, and the program runs on untouched.
+  const census = process.env.MEMWATCH_RS_CENSUS === '1'
+  let censusStart = null
+  let censusError = null
+  const why = (e) => String((e && e.message) || e).slice(0, 500)
+  if (census) {
+    try {
+      censusStart = memwatch.census()
+    } catch (e) {
+      censusError = why(e)
+    }
+  }
+  const sendCensus = () => {
+    if (!census) return
+    if (censusError) return send({ type: 'census', error: censusError })
+    try {
+      send({ type: 'census', start: censusStart, now: memwatch.census() })
+    } catch (e) {
+      send({ type: 'census', error: why(e) })
+    }
+  }
 
   let pending = ''
   socket.on('data', (chunk) => {

@@ -120,6 +120,7 @@
   }
 
   function censusBlock(c) {
+    if (c.error) return el('div', {}, el('h3', {}, 'Heap census'), el('p', { class: 'note' }, `not available in this process: ${c.error}`))
     const rows = c.groups.slice(0, 50)
     return el(
       'div',

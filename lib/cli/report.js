@@ -55,7 +55,8 @@ function leakEntry(event) {
 }
 
 /** A census pair as the report shows it: per group, counts and bytes at start and now. */
-function censusEntry({ start, now }) {
+function censusEntry({ start, now, error }) {
+  if (typeof error === 'string') return { error, start: null, now: null, groups: [] }
   const groups = new Map()
   const add = (census, side) => {
     for (const g of (census && census.groups) || []) {

@@ -79,13 +79,6 @@ function watch(opts) {
       return Promise.resolve(2)
     }
   }
-  if (opts.census) {
-    const memwatch = require('../../index.js')
-    if (typeof memwatch.census !== 'function') {
-      say('--census: this build has no census (memwatch.census() is not available yet); run without --census')
-      return Promise.resolve(2)
-    }
-  }
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memwatch-rs-watch-'))
   const socketPath = path.join(dir, 'events.sock')
@@ -152,7 +145,7 @@ function watch(opts) {
       p.leaks.push(m)
       say(`${p.label} LEAK ${leakLine(m)}`)
     } else if (m.type === 'census') {
-      p.census = { start: m.start, now: m.now }
+      p.census = typeof m.error === 'string' ? { error: m.error.slice(0, 500) } : { start: m.start, now: m.now }
       if (conn.censusWaiter) conn.censusWaiter()
     } else if (m.type === 'exit') {
       p.ended = m.t
