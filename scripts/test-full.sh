@@ -8,13 +8,14 @@
 #      absent unless MEMWATCH_REQUIRE_PLATFORM_CHECK=1);
 #   1. Node 26 (active LTS): the whole suite with MEMWATCH_TEST_FULL=1 (the
 #      slow and repeated cases: 200 workers, every HeapDiff variant, the
-#      runners jest/vitest/mocha, Prometheus end to end), then trackGC with
-#      deferred finalizers;
+#      runners jest/vitest/mocha, Prometheus end to end, trackGC with
+#      deferred finalizers);
 #   2. Node 22 and 24: the suite on the V8 backend and the leak tests in the
 #      real runners (full cases); on 22 also the forced
 #      fallback backend; trackGC with deferred finalizers on each (and on
 #      this node);
-#   3. Node 25, outside the verified table: the suite, which must fall back
+#   3. Node 25, outside the verified table: the suite (less the real-time
+#      leak cases, run on the fallback on 22), which must fall back
 #      with one warning (the fallback backend on a second major);
 #   4. the leak detector's scenario table at real speed (V8 backend; set
 #      MEMWATCH_SCENARIO_BACKENDS=v8,fallback for both);
@@ -87,8 +88,8 @@ FALLBACK_MAJOR="${MEMWATCH_CI_FALLBACK_MAJOR:-22}"
 
 # 1. The full cases on the active LTS.
 full_bin="$(node_bin "$FULL_MAJOR")"
+# (trackgc.test.js reruns its cases with deferred finalizers in full mode.)
 suite "$full_bin" " (full cases, Node $UNVERIFIED_MAJOR as the unverified major)" "" MEMWATCH_TEST_FULL=1
-deferred_trackgc "$full_bin"
 
 # 2. The other verified majors, and this node's deferred finalizers.
 bins="$(command -v node)"
@@ -109,8 +110,10 @@ done
 # 3. The unverified major runs on the fallback. Its MEMWATCH_FALLBACK warning
 # is expected there (backend.test.js, above, checks it is given once); it is
 # silenced so that the tests asserting an empty stderr check for anything else.
+# The fallback backend's real-time leak cases already ran on Node 22.
 suite "$MEMWATCH_UNVERIFIED_NODE" " (unverified major: automatic fallback, its warning silenced)" \
-  "$STATIC $BACKEND_FREE __test__/backend.test.js" NODE_OPTIONS=--disable-warning=MEMWATCH_FALLBACK
+  "$STATIC $BACKEND_FREE __test__/backend.test.js __test__/leak.test.js __test__/leakage.test.js" \
+  NODE_OPTIONS=--disable-warning=MEMWATCH_FALLBACK
 
 # 4. The leak detector's scenario table at real speed.
 step "leak scenarios end to end (${MEMWATCH_SCENARIO_BACKENDS:-v8})"
