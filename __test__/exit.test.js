@@ -81,6 +81,7 @@ test('workers ending by themselves, by process.exit() and terminated, each with 
 
 const MAJOR = Number(process.versions.node.split('.')[0])
 const SAMPLING = { skip: ![20, 22, 24, 26].includes(MAJOR) && `Node ${MAJOR} is not in the verified V8 table: no sampling` }
+const CENSUS = { skip: ![20, 22, 24, 26].includes(MAJOR) && `Node ${MAJOR} is not in the verified V8 table: no census` }
 
 test('exit with allocation sampling on: natural, process.exit() in a leak listener, workers', SAMPLING, () => {
   const v8 = { v8: BACKENDS.v8 }
@@ -112,7 +113,7 @@ test('process.exit() during a probe window: from timers at several moments and f
   assertClean('probe-window-stats', BACKENDS, /^reached: exit inside the stats listener of a natural GC while probing\n$/)
 })
 
-test('heap censuses: exit after one, inside a leak listener, with one due, and workers ending mid-census', () => {
+test('heap censuses: exit after one, inside a leak listener, with one due, and workers ending mid-census', CENSUS, () => {
   const v8 = { v8: BACKENDS.v8 }
   assertClean('census-unended-exit', v8, /^reached: un-ended census HeapDiff, exit after a census of the heap\n$/)
   assertClean('census-exit-in-leak', v8, /^reached: exit inside a leak listener after a census \(suspects: true, objects: true\)\n$/)
