@@ -68,13 +68,19 @@ const SMOKE = `
   memwatch.on('leak', () => {})
   const s = memwatch.gc()
   out.gc = s.num_full_gc >= 1 && s.current_base > 0
-  out.minGcs = memwatch.configure({ minGcs: 3 }).minGcs
+  out.streak = memwatch.configure({ classicStreak: 3 }).classicStreak
   class Marker {}
   const hd = new memwatch.HeapDiff()
   const keep = []
   for (let i = 0; i < 1000; i++) keep.push(new Marker())
   const d = hd.end()
   out.markers = (d.change.details.find((x) => x.what === 'Marker') || {})['+']
+  out.census = (memwatch.census().groups.find((g) => g.what === 'Marker') || {}).count
+  memwatch.startSampling()
+  out.sampling = Array.isArray(memwatch.samplingProfile().sites)
+  memwatch.stopSampling()
+  out.metrics = typeof memwatch.metrics().heapSizeLimit
+  out.testing = typeof require('memwatch-rs/testing').assertNoLeak
   let collected = 0
   ;(() => { memwatch.trackGC({ big: new Array(1000).fill(1) }, () => collected++) })()
   memwatch.gc()
@@ -116,7 +122,11 @@ test('the tarballs install with --ignore-scripts and no Rust, and every feature 
       assert.equal(out.backend, 'v8', `${version}: backend`)
       assert.deepEqual(out.binary, [`node_modules/${pkg.name}-linux-x64-gnu/${pkg.napi.binaryName}.linux-x64-gnu.node`], `${version}: loaded from the platform package`)
       assert.equal(out.gc, true, `${version}: gc()`)
-      assert.equal(out.minGcs, 3, `${version}: configure()`)
+      assert.equal(out.streak, 3, `${version}: configure()`)
+      assert.equal(out.census, 1000, `${version}: census()`)
+      assert.equal(out.sampling, true, `${version}: allocation sampling`)
+      assert.equal(out.metrics, 'number', `${version}: metrics()`)
+      assert.equal(out.testing, 'function', `${version}: memwatch-rs/testing`)
       assert.equal(out.markers, 1000, `${version}: HeapDiff`)
       assert.equal(out.collected, 1, `${version}: trackGC`)
       assert.ok(out.stats >= 2, `${version}: stats events (${out.stats})`)
