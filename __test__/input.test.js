@@ -359,11 +359,15 @@ test('HeapDiff ignores constructor and end() arguments, as memwatch did', async 
   // A 1024-character name is accepted (and, naming no group that grew, explains none).
   const long = new HeapDiff().end({ retainers: 1, groups: ['x'.repeat(1024)] })
   assert.ok(!long.change.details.some((x) => 'retainers' in x), 'no group named x…x')
-  // A census HeapDiff refuses retainer paths, with or without groups; groups alone needs retainers.
-  const census = new HeapDiff({ census: true })
-  assert.throws(() => census.end({ retainers: 1, groups: ['Made'] }), { name: 'Error', message: /retainers need heap snapshots/ })
-  assert.throws(() => census.end({ groups: ['Made'] }), { name: 'TypeError', message: /groups needs retainers/ })
-  assert.equal(census.end().census, true)
+  // A census HeapDiff refuses retainer paths, with or without groups;
+  // groups alone needs retainers. (No census on the fallback backend: its
+  // constructor throws, tested with the census.)
+  if (memwatch.backend === 'v8') {
+    const census = new HeapDiff({ census: true })
+    assert.throws(() => census.end({ retainers: 1, groups: ['Made'] }), { name: 'Error', message: /retainers need heap snapshots/ })
+    assert.throws(() => census.end({ groups: ['Made'] }), { name: 'TypeError', message: /groups needs retainers/ })
+    assert.equal(census.end().census, true)
+  }
   await stillWorks()
 })
 

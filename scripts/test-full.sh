@@ -10,13 +10,11 @@
 #      slow and repeated cases: 200 workers, every HeapDiff variant, the
 #      runners jest/vitest/mocha, Prometheus end to end, trackGC with
 #      deferred finalizers);
-#   2. Node 22 and 24: the suite on the V8 backend and the leak tests in the
-#      real runners (full cases); on 22 also the forced
-#      fallback backend; trackGC with deferred finalizers on each (and on
+#   2. Node 22 and 24: the suite on the V8 backend, the leak tests in the
+#      real runners (full cases), trackGC with deferred finalizers (also on
 #      this node);
-#   3. Node 25, outside the verified table: the suite (less the real-time
-#      leak cases, run on the fallback on 22), which must fall back
-#      with one warning (the fallback backend on a second major);
+#   3. Node 25, outside the verified table: the suite, which must fall back
+#      with one warning: the fallback backend's run;
 #   4. the leak detector's scenario table at real speed (V8 backend; set
 #      MEMWATCH_SCENARIO_BACKENDS=v8,fallback for both, and
 #      MEMWATCH_SCENARIO_GAPS=1 to measure the rows documented as gaps);
@@ -25,8 +23,8 @@
 #   6. a 30-second soak.
 # Suites run two test files at a time (MEMWATCH_TEST_CONCURRENCY); the
 # scenario table schedules its own processes by cores. MEMWATCH_CI_MAJORS
-# (default "22 24 26"), MEMWATCH_CI_FULL_MAJOR (26),
-# MEMWATCH_CI_FALLBACK_MAJOR (22) and MEMWATCH_CI_UNVERIFIED_MAJOR (25)
+# (default "22 24 26"), MEMWATCH_CI_FULL_MAJOR (26) and
+# MEMWATCH_CI_UNVERIFIED_MAJOR (25)
 # choose the majors; MEMWATCH_CI_CACHE the cache folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,7 +83,6 @@ platform_pid=$!
 UNVERIFIED_MAJOR="${MEMWATCH_CI_UNVERIFIED_MAJOR:-25}"
 export MEMWATCH_UNVERIFIED_NODE="$(node_bin "$UNVERIFIED_MAJOR")"
 FULL_MAJOR="${MEMWATCH_CI_FULL_MAJOR:-26}"
-FALLBACK_MAJOR="${MEMWATCH_CI_FALLBACK_MAJOR:-22}"
 
 # 1. The full cases on the active LTS.
 full_bin="$(node_bin "$FULL_MAJOR")"
@@ -102,18 +99,17 @@ for major in ${MEMWATCH_CI_MAJORS:-22 24 26}; do
   suite "$bin" "" "$STATIC"
   step "leak tests in the real runners (node:test, jest, vitest, mocha) on $("$bin" --version)"
   MEMWATCH_TEST_FULL=1 "$bin" --test --test-concurrency=1 __test__/runners.test.js
-  if [ "$major" = "$FALLBACK_MAJOR" ]; then
-    suite "$bin" " (fallback backend)" "$BOTH_BACKENDS $STATIC $BACKEND_FREE" MEMWATCH_FORCE_FALLBACK=1
-  fi
   deferred_trackgc "$bin"
 done
+
 
 # 3. The unverified major runs on the fallback. Its MEMWATCH_FALLBACK warning
 # is expected there (backend.test.js, above, checks it is given once); it is
 # silenced so that the tests asserting an empty stderr check for anything else.
-# The fallback backend's real-time leak cases already ran on Node 22.
+# This is the fallback backend's suite run (the exit, worker and backend
+# tests also force it in child processes on every major).
 suite "$MEMWATCH_UNVERIFIED_NODE" " (unverified major: automatic fallback, its warning silenced)" \
-  "$STATIC $BACKEND_FREE __test__/backend.test.js __test__/leak.test.js __test__/leakage.test.js" \
+  "$STATIC $BACKEND_FREE __test__/backend.test.js __test__/leakage.test.js" \
   NODE_OPTIONS=--disable-warning=MEMWATCH_FALLBACK
 
 # 4. The leak detector's scenario table at real speed.
