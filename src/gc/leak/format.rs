@@ -57,16 +57,18 @@ struct Mb(f64);
 
 impl fmt::Display for Mb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mb = if self.0.is_finite() {
-            self.0 / MIB
-        } else {
-            0.0
-        };
-        if mb.abs() < 1e12 {
-            write!(f, "{:.2} mb", mb)
-        } else {
-            write!(f, "{:.3e} mb", mb)
-        }
+        write_mib(f, self.0, "mb")
+    }
+}
+
+/// `bytes` in MiB with two decimals and `unit`; non-finite as 0, huge
+/// values in scientific notation so the text stays short.
+fn write_mib(f: &mut fmt::Formatter<'_>, bytes: f64, unit: &str) -> fmt::Result {
+    let mb = if bytes.is_finite() { bytes / MIB } else { 0.0 };
+    if mb.abs() < 1e12 {
+        write!(f, "{mb:.2} {unit}")
+    } else {
+        write!(f, "{mb:.3e} {unit}")
     }
 }
 
@@ -75,16 +77,7 @@ pub struct PerHour(pub f64);
 
 impl fmt::Display for PerHour {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mb = if self.0.is_finite() {
-            self.0 / MIB
-        } else {
-            0.0
-        };
-        if mb.abs() < 1e12 {
-            write!(f, "{:.2} mb/hr", mb)
-        } else {
-            write!(f, "{:.3e} mb/hr", mb)
-        }
+        write_mib(f, self.0, "mb/hr")
     }
 }
 
