@@ -568,8 +568,11 @@ impl IsolateState {
         else {
             return false;
         };
-        let state = self.leak.borrow().status().state;
-        let due = self.prober.borrow_mut().due(now_ms(), used, state);
+        let status = self.leak.borrow().status();
+        let due = self
+            .prober
+            .borrow_mut()
+            .due(now_ms(), used, status.state, status.rising);
         if due {
             if let Some((api, isolate)) = v8 {
                 api.memory_pressure_moderate(isolate);

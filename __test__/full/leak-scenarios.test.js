@@ -33,12 +33,7 @@ const BACKENDS = Object.fromEntries(wanted.map((b) => [b, ALL_BACKENDS[b]]))
 
 /** Rows of the table: a leak (reported within `within` s of its start) or quiet for QUIET_S. */
 const ROWS = [
-  // A known gap on the V8 backend (README, "Leak event"): its bases scatter
-  // by 1-3 MB, the first minute looks flat, and the probe backs off (full
-  // GCs at 3, 12, 28, 61 s, ...) before the growth shows. Run and reported,
-  // not asserted, there (and run only with MEMWATCH_SCENARIO_GAPS=1);
-  // asserted on the fallback backend.
-  { name: '300 MB live, 20 MB/s churn, 2 MB/min leak', script: 'big-heap-leak.js', within: 300, cores: 1, gap: { v8: 'the flat-heap probe backs off before a 2 MB/min rise shows through 1-3 MB of scatter' } },
+  { name: '300 MB live, 20 MB/s churn, 2 MB/min leak', script: 'big-heap-leak.js', within: 300, cores: 1 },
   { name: '200 KB/s listener leak under 20 MB/s churn', script: 'listener-leak-churn.js', within: 180, cores: 1 },
   { name: 'LRU at capacity (50 MB) under heavy churn', script: 'churn-cache.js', quiet: true, env: { CAPACITY: '46000' }, cores: 0.8 },
   { name: '150 MB built and dropped every 20 s', script: 'build-drop.js', quiet: true, cores: 0.7 },
@@ -82,9 +77,6 @@ function runAll() {
   const waiting = []
   for (const row of ROWS) {
     for (const [backend, env] of Object.entries(BACKENDS)) {
-      // A known gap costs a core for its whole bound and asserts nothing:
-      // run it only when asked (MEMWATCH_SCENARIO_GAPS=1), to measure it.
-      if (row.gap && row.gap[backend] && process.env.MEMWATCH_SCENARIO_GAPS !== '1') continue
       waiting.push({ row, backend, env })
     }
   }
@@ -129,11 +121,6 @@ test('the scenario table with the default settings, on the V8 and the fallback b
     } else {
       const first = leaks[0]
       t.diagnostic(`${label}: ${first ? `reported at ${(first.t / 1000).toFixed(0)} s: ${first.reason}` : 'no report'} (${stats.length} full GCs)`)
-      const gap = row.gap && row.gap[backend]
-      if (gap) {
-        t.diagnostic(`${label}: known gap, not asserted (${gap})`)
-        continue
-      }
       if (!first) failures.push(`${label}: no report within ${row.within} s`)
       else {
         if (first.t > row.within * 1000) failures.push(`${label}: reported at ${first.t} ms, bound ${row.within} s`)

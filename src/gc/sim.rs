@@ -152,11 +152,12 @@ pub fn run(svc: &Service, secs: f64, cfg: LeakConfig, probe: ProbeConfig, seed: 
             }
             prober.full_gc(at, base);
         }
-        let state = det.status().state;
+        let status = det.status();
+        let state = status.state;
         if state != LeakState::Flat {
             out.watchful_s += dt / 1000.0;
         }
-        if pending.is_none() && prober.due(t, (old + young) as u64, state) {
+        if pending.is_none() && prober.due(t, (old + young) as u64, state, status.rising) {
             pending = Some(t + svc.mark_ms);
         }
     }

@@ -166,6 +166,14 @@ fn clamp_f(v: f64, lo: f64, hi: f64, default: f64) -> f64 {
 }
 
 impl LeakConfig {
+    /// The smallest rate the rule reports from a floor of `base` bytes,
+    /// bytes per ms.
+    fn need_rate(&self, base: u64) -> f64 {
+        self.min_rate_bytes_per_hour
+            .max(self.min_rate_percent / 100.0 * base as f64)
+            / HOUR_MS
+    }
+
     /// Every field forced into its documented range (NaN takes the default).
     fn clamped(self) -> LeakConfig {
         let d = LeakConfig::default();
@@ -369,6 +377,11 @@ pub struct LeakStatus {
     pub gcs: u64,
     /// Reports made for the current leak (0 unless leaking).
     pub reports: u32,
+    /// The rate's lower confidence bound is at least the reportable rate
+    /// (`minRateBytesPerHour`, `minRatePercent` of the floor): the heap has
+    /// grown significantly, whether or not the growth is steady or long
+    /// enough to suspect yet. The probe keeps its pace while it holds.
+    pub rising: bool,
 }
 
 /// A retained GC observation. `n` counts the GCs it stands for (more than one
@@ -825,6 +838,7 @@ impl LeakDetector {
             if s.fit.low.is_finite() && s.fit.high.is_finite() {
                 status.rate_interval = Some((s.fit.low * HOUR_MS, s.fit.high * HOUR_MS));
             }
+            status.rising = s.fit.low.is_finite() && s.fit.low >= self.cfg.need_rate(status.floor);
             status.level = level.min(u64::MAX as f64) as u64;
             status.limit_in_ms = time_to_limit(level, s.fit.slope, self.limit);
         }
@@ -954,10 +968,7 @@ impl LeakDetector {
         let scatter = measured.max(MIN_SCATTER_SHARE * start.base as f64);
         let c = &self.cfg;
         // Rate thresholds, bytes per ms.
-        let need_rate = c
-            .min_rate_bytes_per_hour
-            .max(c.min_rate_percent / 100.0 * start.base as f64)
-            / HOUR_MS;
+        let need_rate = c.need_rate(start.base);
         let need_rise = (c.min_signal_to_noise * scatter).max(c.min_growth_bytes as f64);
         // Steady growth. The span starts on the line (no step up just after
         // its start: that is a warm-up followed by something else)...
@@ -979,7 +990,8 @@ impl LeakDetector {
         let (j1, j2) = (at(1.0 / 3.0), at(2.0 / 3.0));
         // ...and kept rising over the last third, judged on the floor of the
         // newest two GCs (one GC full of garbage does not make a rise).
-        let end_j = if k >= 1 && k - 1 > j2 { k - 1 } else { k };
+        let two_recent = k >= 1 && k - 1 > j2;
+        let end_j = if two_recent { k - 1 } else { k };
         let steady = on_line && risen(j1, i) && risen(j2, i) && risen(end_j, j2);
         #[cfg(test)]
         let (recent_rise, expected) = (
@@ -991,7 +1003,10 @@ impl LeakDetector {
         let rule = steady
             && dur >= c.min_duration_ms
             && if !near_limit {
-                fit.n >= MIN_POINTS && passes(fit.low)
+                // After a grace period the last third must hold two GCs:
+                // on sparse samples (a backed-off probe) the newest GC
+                // alone, caught with a batch job's garbage, is no rise.
+                two_recent && fit.n >= MIN_POINTS && passes(fit.low)
             } else {
                 // Near the heap limit waiting would cost the process, and a
                 // miss costs more than a false report: the weaker

@@ -1637,3 +1637,38 @@ fn summarize_recordings() {
         println!("{k}: {n} runs, {rep} reported ({rep30} within 30 s, median {med:.1} s), {susp} suspected ({susp60} within 60 s)");
     }
 }
+
+#[test]
+fn one_spiked_gc_after_sparse_samples_is_no_rise() {
+    // A flat 1 GB heap (0-20 MB of floating garbage) whose first bases came
+    // out low by chance, sampled at a backed-off pace (40 s, 80 s, 160 s,
+    // 300 s apart), then one GC caught with a batch job's 60 MB: the last
+    // third of the span holds that GC alone. Found by the 200-seed
+    // simulation (flat 1 GB, seed 14); reported as 230 MB/h before the rule
+    // asked for two GCs in the last third.
+    let mb = |v: f64| (v * MIB as f64) as u64;
+    let seq: Vec<(f64, u64)> = [
+        (1.0, 1028.52),
+        (5.5, 1029.82),
+        (14.0, 1030.38),
+        (30.5, 1030.91),
+        (41.0, 1039.47),
+        (51.5, 1039.63),
+        (62.0, 1029.96),
+        (72.5, 1028.54),
+        (93.0, 1039.26),
+        (133.5, 1037.58),
+        (214.0, 1042.99),
+        (374.5, 1037.09),
+        (675.0, 1097.87),
+    ]
+    .iter()
+    .map(|&(t, b)| (t * 1000.0, mb(b)))
+    .collect();
+    assert!(feed(LeakConfig::default(), &seq).is_empty());
+    // The same GCs with one more at the new level: now two GCs stand in the
+    // last third and the rise counts.
+    let mut more = seq.clone();
+    more.push((700_000.0, mb(1098.5)));
+    assert_eq!(feed(LeakConfig::default(), &more).len(), 1);
+}

@@ -20,6 +20,14 @@
 //!   each such probe doubles `interval`, up to `max_interval_ms`. A settled
 //!   heap that jumped by `jump_ratio` of the base is probed at once (a fast
 //!   leak starting on a heap that has been flat for hours).
+//! - Flat but *rising* (the rate's lower confidence bound over the
+//!   detector's window is already at a reportable rate, though the growth is
+//!   not yet steady or long enough to suspect): no back-off; `interval` is
+//!   held at `suspect_interval_ms` at most, so the bases that will confirm
+//!   or clear the rise come evenly spaced. Without this, a slow leak that
+//!   starts with the process (a 2 MB/min leak on a 300 MB heap, whose first
+//!   bases differ by less than their scatter) was sampled at 4, 8, 16, ...,
+//!   128 s and reported late or not at all.
 //! - Growth suspected: at least one full GC per `suspect_interval_ms`, and
 //!   sooner once the settled heap grew by `growth_ratio` of the base (a fast
 //!   leak is sampled every `min_interval_ms`).
@@ -137,6 +145,8 @@ pub struct Prober {
     pending: bool,
     /// The detector's state at the last `due` call.
     state: LeakState,
+    /// The detector's `rising` at the last `due` call.
+    rising: bool,
     /// Current flat-heap back-off, ms.
     interval_ms: f64,
     last_probe_ms: Option<f64>,
@@ -169,6 +179,7 @@ impl Prober {
             last_full: None,
             pending: false,
             state: LeakState::Flat,
+            rising: false,
             interval_ms: cfg.min_interval_ms,
             last_probe_ms: None,
             readings: [0; SETTLE_READINGS],
@@ -185,8 +196,9 @@ impl Prober {
         }
         if self.pending {
             self.pending = false;
-            // A probe on a flat heap: wait longer next time.
-            if self.state == LeakState::Flat {
+            // A probe on a flat heap: wait longer next time, unless the
+            // heap is rising.
+            if self.state == LeakState::Flat && !self.rising {
                 self.interval_ms = (self.interval_ms * 2.0).min(self.cfg.max_interval_ms);
             }
         }
@@ -195,9 +207,10 @@ impl Prober {
     }
 
     /// Whether to probe now, given the current used heap and the leak
-    /// detector's state ([`crate::gc::leak::LeakStatus::state`]). Marks the probe
-    /// as started when it answers true.
-    pub fn due(&mut self, now_ms: f64, used_now: u64, state: LeakState) -> bool {
+    /// detector's state and whether it sees the heap rising
+    /// ([`crate::gc::leak::LeakStatus::state`], `rising`). Marks the probe as
+    /// started when it answers true.
+    pub fn due(&mut self, now_ms: f64, used_now: u64, state: LeakState, rising: bool) -> bool {
         if !self.cfg.enabled || !now_ms.is_finite() {
             return false;
         }
@@ -205,6 +218,11 @@ impl Prober {
             // Back to flat: restart the back-off from the suspect pace.
             self.interval_ms = self.cfg.suspect_interval_ms;
             self.state = state;
+        }
+        self.rising = rising;
+        if rising && state == LeakState::Flat {
+            // Keep the pace while the rise is confirmed or cleared.
+            self.interval_ms = self.interval_ms.min(self.cfg.suspect_interval_ms);
         }
         self.readings[self.count % SETTLE_READINGS] = used_now;
         self.count += 1;

@@ -19,7 +19,7 @@ fn drive(
     let mut probes = vec![];
     let mut t = from;
     while t <= to {
-        if p.due(t, used(t), state) {
+        if p.due(t, used(t), state, false) {
             probes.push(t);
             p.full_gc(t + 200.0, base(t + 200.0));
         }
@@ -31,12 +31,12 @@ fn drive(
 #[test]
 fn first_check_probes_once_to_get_a_base() {
     let mut p = Prober::default();
-    assert!(p.due(0.0, 10 * MB, FLAT));
+    assert!(p.due(0.0, 10 * MB, FLAT, false));
     assert!(
-        !p.due(500.0, 10 * MB, FLAT),
+        !p.due(500.0, 10 * MB, FLAT, false),
         "not again before the minimum interval"
     );
-    assert!(!p.due(1500.0, 10 * MB, FLAT));
+    assert!(!p.due(1500.0, 10 * MB, FLAT, false));
 }
 
 #[test]
@@ -45,14 +45,17 @@ fn a_small_absolute_growth_is_enough_on_a_big_heap() {
     // probed once its back-off has passed and it grew by 256 KiB.
     let mut p = Prober::default();
     p.full_gc(0.0, 300 * MB);
-    assert!(!p.due(1_000.0, 400 * MB, FLAT), "too soon after a full GC");
     assert!(
-        !p.due(2_500.0, 300 * MB + 200 * 1024, FLAT),
+        !p.due(1_000.0, 400 * MB, FLAT, false),
+        "too soon after a full GC"
+    );
+    assert!(
+        !p.due(2_500.0, 300 * MB + 200 * 1024, FLAT, false),
         "grew less than 256 KiB"
     );
     let mut p = Prober::default();
     p.full_gc(0.0, 300 * MB);
-    assert!(p.due(2_500.0, 300 * MB + 300 * 1024, FLAT));
+    assert!(p.due(2_500.0, 300 * MB + 300 * 1024, FLAT, false));
 }
 
 #[test]
@@ -194,12 +197,50 @@ fn back_to_flat_restarts_the_back_off_from_the_suspect_pace() {
 }
 
 #[test]
+fn a_rising_flat_heap_keeps_the_suspect_pace() {
+    // Backed off to 64 s on a flat heap, then the detector sees the rate's
+    // lower bound at a reportable rate: the next probe comes at the suspect
+    // pace (10 s) and so does every one after it while the rise holds.
+    let mut p = Prober::default();
+    p.full_gc(0.0, 100 * MB);
+    let _ = drive(&mut p, 500.0, 100_000.0, FLAT, |_| 150 * MB, |_| 100 * MB);
+    assert_eq!(p.interval_ms(), 64_000.0);
+    let mut probes = vec![];
+    let mut t = 100_500.0;
+    while t <= 240_000.0 {
+        if p.due(t, 150 * MB, FLAT, true) {
+            probes.push(t);
+            p.full_gc(t + 200.0, 100 * MB);
+        }
+        t += 500.0;
+    }
+    let gaps: Vec<f64> = probes.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(probes.len() >= 12, "{probes:?}");
+    assert!(
+        gaps.iter().all(|g| (10_000.0..=10_500.0).contains(g)),
+        "{gaps:?}"
+    );
+    // The rise cleared: the back-off resumes from the suspect pace.
+    let probes = drive(
+        &mut p,
+        200_500.0,
+        400_000.0,
+        FLAT,
+        |_| 150 * MB,
+        |_| 100 * MB,
+    );
+    let gaps: Vec<f64> = probes.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!((20_000.0..=21_000.0).contains(&gaps[0]), "{gaps:?}");
+    assert!((40_000.0..=41_000.0).contains(&gaps[1]), "{gaps:?}");
+}
+
+#[test]
 fn natural_full_gcs_push_the_next_probe_back() {
     let mut p = Prober::default();
     p.full_gc(0.0, 100 * MB);
     p.full_gc(1_900.0, 100 * MB);
-    assert!(!p.due(2_500.0, 150 * MB, FLAT));
-    assert!(p.due(3_900.0, 150 * MB, FLAT));
+    assert!(!p.due(2_500.0, 150 * MB, FLAT, false));
+    assert!(p.due(3_900.0, 150 * MB, FLAT, false));
 }
 
 #[test]
@@ -208,26 +249,26 @@ fn disabled_never_probes() {
         enabled: false,
         ..Default::default()
     });
-    assert!(!p.due(0.0, 0, FLAT));
+    assert!(!p.due(0.0, 0, FLAT, false));
     p.full_gc(0.0, MB);
-    assert!(!p.due(1e9, u64::MAX, LEAKING));
-    assert!(!p.due(f64::NAN, u64::MAX, SUSPECTED));
+    assert!(!p.due(1e9, u64::MAX, LEAKING, false));
+    assert!(!p.due(f64::NAN, u64::MAX, SUSPECTED, false));
 }
 
 #[test]
 fn bad_times_change_nothing() {
     let mut p = Prober::default();
     p.full_gc(0.0, MB);
-    assert!(!p.due(f64::NAN, 100 * MB, SUSPECTED));
-    assert!(!p.due(f64::INFINITY, 100 * MB, SUSPECTED));
+    assert!(!p.due(f64::NAN, 100 * MB, SUSPECTED, false));
+    assert!(!p.due(f64::INFINITY, 100 * MB, SUSPECTED, false));
     // A GC with no valid time is not a GC "now": the last one still counts.
     p.full_gc(f64::NAN, 100 * MB);
     assert!(
-        !p.due(1_000.0, 100 * MB, SUSPECTED),
+        !p.due(1_000.0, 100 * MB, SUSPECTED, false),
         "within 2 s of the last GC"
     );
     assert!(
-        p.due(2_000.0, 100 * MB, SUSPECTED),
+        p.due(2_000.0, 100 * MB, SUSPECTED, false),
         "grew 100x since the last GC"
     );
 }
