@@ -13,8 +13,12 @@
 #   2. Node 22 and 24: the suite on the V8 backend, the leak tests in the
 #      real runners (full cases), trackGC with deferred finalizers (also on
 #      this node);
-#   3. Node 25, outside the verified table: the suite, which must fall back
-#      with one warning: the fallback backend's run;
+#   3. the fallback backend: the suite with MEMWATCH_FORCE_FALLBACK=1 on
+#      this node and on Node 22, 24 and 26 (the files whose results do not
+#      depend on the backend, and those that already run every case on both
+#      backends, are left out); Node 25, outside the verified table, is
+#      checked by backend.test.js in every suite above (it must fall back
+#      with one warning, and every feature must work there);
 #   4. the leak detector's scenario table at real speed (V8 backend; set
 #      MEMWATCH_SCENARIO_BACKENDS=v8,fallback for both);
 #   5. npm run package, and the tarballs installed in a fresh project with
@@ -101,15 +105,12 @@ for major in ${MEMWATCH_CI_MAJORS:-22 24 26}; do
   deferred_trackgc "$bin"
 done
 
-
-# 3. The unverified major runs on the fallback. Its MEMWATCH_FALLBACK warning
-# is expected there (backend.test.js, above, checks it is given once); it is
-# silenced so that the tests asserting an empty stderr check for anything else.
-# This is the fallback backend's suite run (the exit, worker and backend
-# tests also force it in child processes on every major).
-suite "$MEMWATCH_UNVERIFIED_NODE" " (unverified major: automatic fallback, its warning silenced)" \
-  "$STATIC $BACKEND_FREE __test__/backend.test.js __test__/leakage.test.js" \
-  NODE_OPTIONS=--disable-warning=MEMWATCH_FALLBACK
+# 3. The fallback backend on every verified major (the usual cases; the exit
+# and worker tests already run each case on both backends).
+for bin in ${bins//:/ }; do
+  suite "$bin" " (fallback backend, MEMWATCH_FORCE_FALLBACK=1)" \
+    "$STATIC $BACKEND_FREE $BOTH_BACKENDS" MEMWATCH_FORCE_FALLBACK=1
+done
 
 # 4. The leak detector's scenario table at real speed.
 step "leak scenarios end to end (${MEMWATCH_SCENARIO_BACKENDS:-v8})"
