@@ -152,6 +152,13 @@ export interface CensusResult {
 }
 
 /**
+ * Whether `census()` can run in this thread: `null` when it can, else why
+ * not (the reason `census()` would throw with). Costs no census: the leak
+ * helpers use it to choose how to measure.
+ */
+export declare function censusUnavailableReason(): string | null
+
+/**
  * Leak detector and probe settings (`memwatch.configure()`); README's
  * "The rule" explains each, docs/leak-detector.md why the defaults.
  */

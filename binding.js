@@ -839,6 +839,7 @@ module.exports.NativeHeapDiff = nativeBinding.NativeHeapDiff
 module.exports.attach = nativeBinding.attach
 module.exports.Backend = nativeBinding.Backend
 module.exports.census = nativeBinding.census
+module.exports.censusUnavailableReason = nativeBinding.censusUnavailableReason
 module.exports.configure = nativeBinding.configure
 module.exports.diffProfiles = nativeBinding.diffProfiles
 module.exports.diffSnapshotFiles = nativeBinding.diffSnapshotFiles

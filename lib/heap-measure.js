@@ -10,6 +10,7 @@
 // fake timers (jest, vitest, sinon) replaces the globals, not these.
 
 const { setImmediate, setTimeout, clearTimeout } = require('node:timers')
+const { CENSUS_UNAVAILABLE } = require('./internal.js')
 
 // What HeapDiff#end({ groups }) takes (src/heap_diff/retainers.rs).
 const MAX_GROUPS = 10
@@ -62,14 +63,16 @@ function handlesClosed(baseline, ms) {
 
 /**
  * Lets what the calls left behind finish and be collected: handles back to
- * `baseline` (waiting at most `settleMs`), then two forced full GCs, each
- * after a loop turn (objects held until the next macrotask, promise
+ * `baseline` (waiting at most `settleMs`), then `gcs` forced full GCs (2),
+ * each after a loop turn (objects held until the next macrotask, promise
  * reactions, finalizers and FinalizationRegistry callbacks that free more
- * objects get their turn), then one more turn.
+ * objects get their turn), then one more turn. Before a census one GC is
+ * enough: the census runs V8's full GCs itself, after the turn in which
+ * that GC's finalizers ran.
  */
-async function settle(memwatch, baseline, settleMs) {
+async function settle(memwatch, baseline, settleMs, gcs = 2) {
   if (baseline) await handlesClosed(baseline, settleMs)
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < gcs; round++) {
     await turn()
     memwatch.gc()
   }
@@ -157,26 +160,15 @@ function wholeRunDiff(memwatch) {
   return diffProbe(memwatch)
 }
 
-let censusTried = null
-
 /**
  * Whether `memwatch.census()` works in this thread: it exists on every
  * backend but throws where a census cannot be made (the fallback backend,
- * a Node major without a verified object layout). Tried once per census
- * function (one census: a few full GCs).
+ * a Node major without a verified object layout). Asked of the addon, which
+ * knows without taking one (a census runs several full GCs).
  */
 function censusAvailable(memwatch) {
-  const census = memwatch.census
-  if (typeof census !== 'function') return false
-  if (censusTried && censusTried.census === census) return censusTried.ok
-  let ok = true
-  try {
-    census.call(memwatch)
-  } catch {
-    ok = false
-  }
-  censusTried = { census, ok }
-  return ok
+  if (typeof memwatch.census !== 'function') return false
+  return memwatch[CENSUS_UNAVAILABLE]() === null
 }
 
 /**

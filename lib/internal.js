@@ -11,4 +11,11 @@
  */
 const HOLD = Symbol('memwatch-rs: hold the leak detector')
 
-module.exports = { HOLD }
+/**
+ * `memwatch[CENSUS_UNAVAILABLE]()`: `null` where `memwatch.census()` works
+ * in this thread, else why not; costs no census (the leak helpers choose
+ * how to measure with it).
+ */
+const CENSUS_UNAVAILABLE = Symbol('memwatch-rs: why no census here')
+
+module.exports = { HOLD, CENSUS_UNAVAILABLE }

@@ -8,7 +8,7 @@
 const { EventEmitter } = require('node:events')
 const native = require('./native.js')
 const { createFallback } = require('./fallback.js')
-const { HOLD } = require('./internal.js')
+const { HOLD, CENSUS_UNAVAILABLE } = require('./internal.js')
 
 class MemWatch extends EventEmitter {}
 
@@ -174,6 +174,7 @@ function hold() {
   }
 }
 Object.defineProperty(memwatch, HOLD, { value: hold })
+Object.defineProperty(memwatch, CENSUS_UNAVAILABLE, { value: () => native.censusUnavailableReason() })
 
 memwatch.gc = api.gc
 memwatch.configure = api.configure

@@ -366,12 +366,13 @@ function pause(ms) {
  */
 async function measuredRun(fn, sizes, baseline, options, probe, { perBatch = true, keepGoing = null, patient = false } = {}) {
   const run = { groups: new Map(), retainers: [] }
-  await measure.settle(memwatch, baseline, options.settleMs)
+  const gcs = probe.method === 'census' ? 1 : 2
+  await measure.settle(memwatch, baseline, options.settleMs, gcs)
   probe.start()
   if (!perBatch) {
     for (const n of sizes) await callN(fn, n)
     if (patient) await pause(options.settleMs)
-    await measure.settle(memwatch, baseline, options.settleMs)
+    await measure.settle(memwatch, baseline, options.settleMs, gcs)
     record(run, 1, 0, probe.point(true))
     return run
   }
@@ -379,7 +380,7 @@ async function measuredRun(fn, sizes, baseline, options, probe, { perBatch = tru
     await callN(fn, sizes[b])
     const last = b === sizes.length - 1
     if (last && patient) await pause(options.settleMs)
-    await measure.settle(memwatch, baseline, options.settleMs)
+    await measure.settle(memwatch, baseline, options.settleMs, gcs)
     record(run, sizes.length, b, probe.point(last))
     // Stop early once no group can still meet the rule.
     if (last || (keepGoing !== null && !keepGoing(run, b + 1))) break

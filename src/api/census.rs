@@ -40,3 +40,11 @@ pub fn census(env: Env) -> Result<CensusResult> {
         )),
     }
 }
+
+/// Whether `census()` can run in this thread: `null` when it can, else why
+/// not (the reason `census()` would throw with). Costs no census: the leak
+/// helpers use it to choose how to measure.
+#[napi]
+pub fn census_unavailable_reason(env: Env) -> Result<Option<String>> {
+    Ok(state(&env)?.census_available().err())
+}
