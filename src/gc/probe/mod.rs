@@ -24,7 +24,10 @@
 //!   detector's window is already at a reportable rate, though the growth is
 //!   not yet steady or long enough to suspect): no back-off; `interval` is
 //!   held at `suspect_interval_ms` at most, so the bases that will confirm
-//!   or clear the rise come evenly spaced. Without this, a slow leak that
+//!   or clear the rise come evenly spaced. The hold lasts [`RISING_HOLD_MS`]
+//!   (10 min) per rise: a leak is suspected well within it (a 2 MB/min leak
+//!   on 300 MB: under 2 minutes), and a heap that keeps rising without ever
+//!   looking steady (growth in steps) is not probed every 10 s for hours. Without this, a slow leak that
 //!   starts with the process (a 2 MB/min leak on a 300 MB heap, whose first
 //!   bases differ by less than their scatter) was sampled at 4, 8, 16, ...,
 //!   128 s and reported late or not at all.
@@ -132,6 +135,9 @@ impl Default for ProbeConfig {
     }
 }
 
+/// How long one rise of a flat heap holds the probe at the suspect pace, ms.
+pub const RISING_HOLD_MS: f64 = 600_000.0;
+
 /// Readings of the used heap remembered for the settled value.
 const SETTLE_READINGS: usize = 8;
 
@@ -145,8 +151,10 @@ pub struct Prober {
     pending: bool,
     /// The detector's state at the last `due` call.
     state: LeakState,
-    /// The detector's `rising` at the last `due` call.
-    rising: bool,
+    /// The pace is held for a rising flat heap (see [`RISING_HOLD_MS`]).
+    holding: bool,
+    /// When the current rise was first seen, ms.
+    rising_since: Option<f64>,
     /// Current flat-heap back-off, ms.
     interval_ms: f64,
     last_probe_ms: Option<f64>,
@@ -179,7 +187,8 @@ impl Prober {
             last_full: None,
             pending: false,
             state: LeakState::Flat,
-            rising: false,
+            holding: false,
+            rising_since: None,
             interval_ms: cfg.min_interval_ms,
             last_probe_ms: None,
             readings: [0; SETTLE_READINGS],
@@ -196,10 +205,15 @@ impl Prober {
         }
         if self.pending {
             self.pending = false;
-            // A probe on a flat heap: wait longer next time, unless the
-            // heap is rising.
-            if self.state == LeakState::Flat && !self.rising {
-                self.interval_ms = (self.interval_ms * 2.0).min(self.cfg.max_interval_ms);
+            // A probe on a flat heap: wait longer next time (no longer than
+            // the suspect pace while a rise holds it).
+            if self.state == LeakState::Flat {
+                let cap = if self.holding {
+                    self.cfg.suspect_interval_ms
+                } else {
+                    self.cfg.max_interval_ms
+                };
+                self.interval_ms = (self.interval_ms * 2.0).min(cap);
             }
         }
         self.last_full = Some((t_ms, base));
@@ -219,8 +233,13 @@ impl Prober {
             self.interval_ms = self.cfg.suspect_interval_ms;
             self.state = state;
         }
-        self.rising = rising;
-        if rising && state == LeakState::Flat {
+        let rising = rising && state == LeakState::Flat;
+        if !rising {
+            self.rising_since = None;
+        }
+        let since = *self.rising_since.get_or_insert(now_ms);
+        self.holding = rising && now_ms - since <= RISING_HOLD_MS;
+        if self.holding {
             // Keep the pace while the rise is confirmed or cleared.
             self.interval_ms = self.interval_ms.min(self.cfg.suspect_interval_ms);
         }

@@ -235,6 +235,38 @@ fn a_rising_flat_heap_keeps_the_suspect_pace() {
 }
 
 #[test]
+fn a_rise_holds_the_pace_for_10_minutes_at_most() {
+    // A heap that keeps rising without ever being suspected (growth in
+    // steps): 10 s probes for 10 minutes, then the back-off resumes.
+    let mut p = Prober::default();
+    p.full_gc(0.0, 100 * MB);
+    let mut probes = vec![];
+    let mut t = 500.0;
+    while t <= 1_800_000.0 {
+        if p.due(t, 150 * MB, FLAT, true) {
+            probes.push(t);
+            p.full_gc(t + 200.0, 100 * MB);
+        }
+        t += 500.0;
+    }
+    let held = probes.iter().filter(|&&t| t <= 600_500.0).count();
+    assert!((57..=61).contains(&held), "{probes:?}");
+    let after: Vec<f64> = probes.iter().copied().filter(|&t| t > 600_500.0).collect();
+    let gaps: Vec<f64> = after.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.len() >= 3 && gaps[0] >= 20_000.0 && gaps.windows(2).all(|w| w[1] >= w[0]),
+        "{gaps:?}"
+    );
+    // A rise that clears and comes back is held again.
+    let mut q = Prober::default();
+    q.full_gc(0.0, 100 * MB);
+    let _ = q.due(1_000.0, 150 * MB, FLAT, true);
+    let _ = q.due(700_000.0, 150 * MB, FLAT, false);
+    let _ = q.due(700_500.0, 150 * MB, FLAT, true);
+    assert!(q.holding);
+}
+
+#[test]
 fn natural_full_gcs_push_the_next_probe_back() {
     let mut p = Prober::default();
     p.full_gc(0.0, 100 * MB);
