@@ -16,10 +16,23 @@ fn drive(
     used: impl Fn(f64) -> u64,
     base: impl Fn(f64) -> u64,
 ) -> Vec<f64> {
+    drive_rising(p, from, to, state, false, used, base)
+}
+
+/// As [`drive`], with the detector's `rising` flag set to `rising`.
+fn drive_rising(
+    p: &mut Prober,
+    from: f64,
+    to: f64,
+    state: LeakState,
+    rising: bool,
+    used: impl Fn(f64) -> u64,
+    base: impl Fn(f64) -> u64,
+) -> Vec<f64> {
     let mut probes = vec![];
     let mut t = from;
     while t <= to {
-        if p.due(t, used(t), state, false) {
+        if p.due(t, used(t), state, rising) {
             probes.push(t);
             p.full_gc(t + 200.0, base(t + 200.0));
         }
@@ -183,14 +196,12 @@ fn back_to_flat_restarts_the_back_off_from_the_suspect_pace() {
         |_| 150 * MB,
         |_| 100 * MB,
     );
-    let probes = drive(
-        &mut p,
-        60_500.0,
-        200_000.0,
-        FLAT,
-        |_| 150 * MB,
-        |_| 100 * MB,
-    );
+    backs_off_from_the_suspect_pace(&mut p, 60_500.0);
+}
+
+/// On a busy flat heap from `from` ms, the first two gaps are 20 s and 40 s.
+fn backs_off_from_the_suspect_pace(p: &mut Prober, from: f64) {
+    let probes = drive(p, from, from + 140_000.0, FLAT, |_| 150 * MB, |_| 100 * MB);
     let gaps: Vec<f64> = probes.windows(2).map(|w| w[1] - w[0]).collect();
     assert!((20_000.0..=21_000.0).contains(&gaps[0]), "{gaps:?}");
     assert!((40_000.0..=41_000.0).contains(&gaps[1]), "{gaps:?}");
@@ -205,15 +216,15 @@ fn a_rising_flat_heap_keeps_the_suspect_pace() {
     p.full_gc(0.0, 100 * MB);
     let _ = drive(&mut p, 500.0, 100_000.0, FLAT, |_| 150 * MB, |_| 100 * MB);
     assert_eq!(p.interval_ms(), 64_000.0);
-    let mut probes = vec![];
-    let mut t = 100_500.0;
-    while t <= 240_000.0 {
-        if p.due(t, 150 * MB, FLAT, true) {
-            probes.push(t);
-            p.full_gc(t + 200.0, 100 * MB);
-        }
-        t += 500.0;
-    }
+    let probes = drive_rising(
+        &mut p,
+        100_500.0,
+        240_000.0,
+        FLAT,
+        true,
+        |_| 150 * MB,
+        |_| 100 * MB,
+    );
     let gaps: Vec<f64> = probes.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(probes.len() >= 12, "{probes:?}");
     assert!(
@@ -221,17 +232,7 @@ fn a_rising_flat_heap_keeps_the_suspect_pace() {
         "{gaps:?}"
     );
     // The rise cleared: the back-off resumes from the suspect pace.
-    let probes = drive(
-        &mut p,
-        200_500.0,
-        400_000.0,
-        FLAT,
-        |_| 150 * MB,
-        |_| 100 * MB,
-    );
-    let gaps: Vec<f64> = probes.windows(2).map(|w| w[1] - w[0]).collect();
-    assert!((20_000.0..=21_000.0).contains(&gaps[0]), "{gaps:?}");
-    assert!((40_000.0..=41_000.0).contains(&gaps[1]), "{gaps:?}");
+    backs_off_from_the_suspect_pace(&mut p, 240_500.0);
 }
 
 #[test]
@@ -240,15 +241,15 @@ fn a_rise_holds_the_pace_for_10_minutes_at_most() {
     // steps): 10 s probes for 10 minutes, then the back-off resumes.
     let mut p = Prober::default();
     p.full_gc(0.0, 100 * MB);
-    let mut probes = vec![];
-    let mut t = 500.0;
-    while t <= 1_800_000.0 {
-        if p.due(t, 150 * MB, FLAT, true) {
-            probes.push(t);
-            p.full_gc(t + 200.0, 100 * MB);
-        }
-        t += 500.0;
-    }
+    let probes = drive_rising(
+        &mut p,
+        500.0,
+        1_800_000.0,
+        FLAT,
+        true,
+        |_| 150 * MB,
+        |_| 100 * MB,
+    );
     let held = probes.iter().filter(|&&t| t <= 600_500.0).count();
     assert!((57..=61).contains(&held), "{probes:?}");
     let after: Vec<f64> = probes.iter().copied().filter(|&t| t > 600_500.0).collect();
