@@ -27,8 +27,8 @@
 //!   or clear the rise come evenly spaced. The hold lasts [`RISING_HOLD_MS`]
 //!   (10 min) per rise: a leak is suspected well within it (a 2 MB/min leak
 //!   on 300 MB: under 2 minutes), and a heap that keeps rising without ever
-//!   looking steady (growth in steps) is not probed every 10 s for hours. Without this, a slow leak that
-//!   starts with the process (a 2 MB/min leak on a 300 MB heap, whose first
+//!   looking steady (growth in steps) is not probed every 10 s for hours.
+//!   Without this, a slow leak that starts with the process (a 2 MB/min leak on a 300 MB heap, whose first
 //!   bases differ by less than their scatter) was sampled at 4, 8, 16, ...,
 //!   128 s and reported late or not at all.
 //! - Growth suspected: at least one full GC per `suspect_interval_ms`, and
