@@ -66,9 +66,15 @@ function handlesClosed(baseline, ms) {
  * `baseline` (waiting at most `settleMs`), then `gcs` forced full GCs (2),
  * each after a loop turn (objects held until the next macrotask, promise
  * reactions, finalizers and FinalizationRegistry callbacks that free more
- * objects get their turn), then one more turn. Before a census one GC is
- * enough: the census runs V8's full GCs itself, after the turn in which
- * that GC's finalizers ran.
+ * objects get their turn), then one more turn. Before a census none is
+ * needed (`gcs` 0: only the turn): the census runs V8's full GCs itself, so
+ * a GC of ours would only repeat them. What a finalizer or
+ * FinalizationRegistry callback frees is then counted by one census more
+ * (its callback runs after the census whose GC queued it): a lag of one
+ * measurement, which makes such objects grow by the same amount in every
+ * batch, not with the calls, so the rule never reports them (and a second
+ * run starts with the first run's largest batch still pending: its first
+ * batch shrinks).
  */
 async function settle(memwatch, baseline, settleMs, gcs = 2) {
   if (baseline) await handlesClosed(baseline, settleMs)
@@ -88,31 +94,43 @@ async function settle(memwatch, baseline, settleMs, gcs = 2) {
  * implementations; assertNoLeak picks one with `censusAvailable()`.
  */
 
+/**
+ * A census reading: live count and bytes by group name. Its JS objects are
+ * one Object and two Maps whatever the groups (names are strings and
+ * figures numbers, which a census does not count), so a census taken while
+ * one reading is alive always counts the same three objects of ours.
+ */
+function reading() {
+  return { counts: new Map(), bytes: new Map() }
+}
+
 /** From `memwatch.census()`: live counts and bytes per group, no snapshot. */
 function censusProbe(memwatch) {
   let previous = null
   const read = () => {
-    const out = new Map()
-    for (const g of memwatch.census().groups) out.set(g.what, [g.count, g.size_bytes])
+    const out = reading()
+    for (const g of memwatch.census().groups) {
+      out.counts.set(g.what, g.count)
+      out.bytes.set(g.what, g.size_bytes)
+    }
     return out
   }
   return {
     method: 'census',
     start() {
-      // Read twice: every later census then counts exactly one earlier
-      // reading of ours as alive, as this one does.
-      previous = read()
+      // Every census counts exactly one reading of ours as alive, the
+      // previous one: the first counts an empty one of the same shape.
+      previous = reading()
       previous = read()
     },
     point() {
       const now = read()
       const growth = new Map()
-      for (const [what, [count, bytes]] of now) {
-        const before = previous.get(what) || [0, 0]
-        growth.set(what, [count - before[0], bytes - before[1]])
+      for (const [what, count] of now.counts) {
+        growth.set(what, [count - (previous.counts.get(what) || 0), now.bytes.get(what) - (previous.bytes.get(what) || 0)])
       }
-      for (const [what, [count, bytes]] of previous) {
-        if (!now.has(what)) growth.set(what, [-count, -bytes])
+      for (const [what, count] of previous.counts) {
+        if (!now.counts.has(what)) growth.set(what, [-count, -previous.bytes.get(what)])
       }
       previous = now
       return { growth, retainers: [] }

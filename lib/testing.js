@@ -366,7 +366,9 @@ function pause(ms) {
  */
 async function measuredRun(fn, sizes, baseline, options, probe, { perBatch = true, keepGoing = null, patient = false } = {}) {
   const run = { groups: new Map(), retainers: [] }
-  const gcs = probe.method === 'census' ? 1 : 2
+  // A census runs V8's full GCs itself: no forced GC of ours before it
+  // (lib/heap-measure.js, settle()).
+  const gcs = probe.method === 'census' ? 0 : 2
   await measure.settle(memwatch, baseline, options.settleMs, gcs)
   probe.start()
   if (!perBatch) {
