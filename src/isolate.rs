@@ -569,10 +569,7 @@ impl IsolateState {
             return false;
         };
         let status = self.leak.borrow().status();
-        let due = self
-            .prober
-            .borrow_mut()
-            .due(now_ms(), used, status.state, status.rising);
+        let due = self.prober.borrow_mut().due(now_ms(), used, &status);
         if due {
             if let Some((api, isolate)) = v8 {
                 api.memory_pressure_moderate(isolate);

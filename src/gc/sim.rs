@@ -89,6 +89,8 @@ pub struct Run {
     /// Full GCs V8 ran on its own / because of a probe.
     pub natural: u32,
     pub probed: u32,
+    /// Times (s) of the probed full GCs.
+    pub probe_s: Vec<f64>,
     /// Seconds spent suspected or leaking.
     pub watchful_s: f64,
     /// Status after the last GC.
@@ -134,6 +136,7 @@ pub fn run(svc: &Service, secs: f64, cfg: LeakConfig, probe: ProbeConfig, seed: 
                 out.natural += 1;
             } else {
                 out.probed += 1;
+                out.probe_s.push(at / 1000.0);
             }
             pending = None;
             let mut base = (svc.live)(at / 1000.0) + svc.noise * rng.unit();
@@ -153,11 +156,10 @@ pub fn run(svc: &Service, secs: f64, cfg: LeakConfig, probe: ProbeConfig, seed: 
             prober.full_gc(at, base);
         }
         let status = det.status();
-        let state = status.state;
-        if state != LeakState::Flat {
+        if status.state != LeakState::Flat {
             out.watchful_s += dt / 1000.0;
         }
-        if pending.is_none() && prober.due(t, (old + young) as u64, state, status.rising) {
+        if pending.is_none() && prober.due(t, (old + young) as u64, &status) {
             pending = Some(t + svc.mark_ms);
         }
     }

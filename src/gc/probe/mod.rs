@@ -27,10 +27,17 @@
 //!   or clear the rise come evenly spaced. The hold lasts [`RISING_HOLD_MS`]
 //!   (10 min) per rise: a leak is suspected well within it (a 2 MB/min leak
 //!   on 300 MB: under 2 minutes), and a heap that keeps rising without ever
-//!   looking steady (growth in steps) is not probed every 10 s for hours.
-//!   Without this, a slow leak that starts with the process (a 2 MB/min leak on a 300 MB heap, whose first
+//!   looking steady (growth in steps) is not probed every 10 s for hours. Without this, a slow leak that
+//!   starts with the process (a 2 MB/min leak on a 300 MB heap, whose first
 //!   bases differ by less than their scatter) was sampled at 4, 8, 16, ...,
 //!   128 s and reported late or not at all.
+//! - The first [`WARMUP_GCS`] (10) full GCs: the back-off stops at twice
+//!   `suspect_interval_ms` (20 s), so the detector gets the 10 evenly spaced
+//!   bases its rule needs within a few minutes of the listener being
+//!   attached. A leak that starts with the process can hide its first minute
+//!   in the scatter (one real 300 MB service: a base 3 MB high at 4 s) and
+//!   the detector cannot tell it is rising before the back-off has passed
+//!   a minute.
 //! - Growth suspected: at least one full GC per `suspect_interval_ms`, and
 //!   sooner once the settled heap grew by `growth_ratio` of the base (a fast
 //!   leak is sampled every `min_interval_ms`).
@@ -41,7 +48,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::leak::LeakState;
+use super::leak::{LeakState, LeakStatus};
 use crate::text::js_number as num;
 
 /// Probe settings.
@@ -138,6 +145,10 @@ impl Default for ProbeConfig {
 /// How long one rise of a flat heap holds the probe at the suspect pace, ms.
 pub const RISING_HOLD_MS: f64 = 600_000.0;
 
+/// Full GCs the detector must have seen before the flat back-off may pass
+/// twice the suspect pace (the points its rate rule needs).
+pub const WARMUP_GCS: u64 = 10;
+
 /// Readings of the used heap remembered for the settled value.
 const SETTLE_READINGS: usize = 8;
 
@@ -149,6 +160,8 @@ pub struct Prober {
     last_full: Option<(f64, u64)>,
     /// A probe was started and its GC has not been seen yet.
     pending: bool,
+    /// The detector had seen fewer than [`WARMUP_GCS`] at the last `due` call.
+    warming: bool,
     /// The detector's state at the last `due` call.
     state: LeakState,
     /// The pace is held for a rising flat heap (see [`RISING_HOLD_MS`]).
@@ -188,6 +201,7 @@ impl Prober {
             pending: false,
             state: LeakState::Flat,
             holding: false,
+            warming: true,
             rising_since: None,
             interval_ms: cfg.min_interval_ms,
             last_probe_ms: None,
@@ -210,6 +224,8 @@ impl Prober {
             if self.state == LeakState::Flat {
                 let cap = if self.holding {
                     self.cfg.suspect_interval_ms
+                } else if self.warming {
+                    (2.0 * self.cfg.suspect_interval_ms).min(self.cfg.max_interval_ms)
                 } else {
                     self.cfg.max_interval_ms
                 };
@@ -221,13 +237,15 @@ impl Prober {
     }
 
     /// Whether to probe now, given the current used heap and the leak
-    /// detector's state and whether it sees the heap rising
-    /// ([`crate::gc::leak::LeakStatus::state`], `rising`). Marks the probe as
-    /// started when it answers true.
-    pub fn due(&mut self, now_ms: f64, used_now: u64, state: LeakState, rising: bool) -> bool {
+    /// detector's status (its state, whether it sees the heap rising, how
+    /// many full GCs it has seen). Marks the probe as started when it answers
+    /// true.
+    pub fn due(&mut self, now_ms: f64, used_now: u64, detector: &LeakStatus) -> bool {
         if !self.cfg.enabled || !now_ms.is_finite() {
             return false;
         }
+        let (state, rising) = (detector.state, detector.rising);
+        self.warming = detector.gcs < WARMUP_GCS;
         if state != self.state {
             // Back to flat: restart the back-off from the suspect pace.
             self.interval_ms = self.cfg.suspect_interval_ms;

@@ -5,6 +5,18 @@ const FLAT: LeakState = LeakState::Flat;
 const SUSPECTED: LeakState = LeakState::Suspected;
 const LEAKING: LeakState = LeakState::Leaking;
 
+/// `p.due` for a detector in `state` that has seen `WARMUP_GCS` full GCs
+/// (past the warm-up cap) and sees the heap `rising` or not.
+fn due(p: &mut Prober, now_ms: f64, used: u64, state: LeakState, rising: bool) -> bool {
+    let detector = LeakStatus {
+        state,
+        rising,
+        gcs: WARMUP_GCS,
+        ..LeakStatus::default()
+    };
+    p.due(now_ms, used, &detector)
+}
+
 /// Calls `due` every 500 ms (the JS timer) from `from` to `to` ms with the
 /// used heap `used(t)`; returns the times it answered true. Each probe's
 /// full GC is reported `gc_after` ms later with base `base(t)`.
@@ -32,7 +44,7 @@ fn drive_rising(
     let mut probes = vec![];
     let mut t = from;
     while t <= to {
-        if p.due(t, used(t), state, rising) {
+        if due(p, t, used(t), state, rising) {
             probes.push(t);
             p.full_gc(t + 200.0, base(t + 200.0));
         }
@@ -44,12 +56,12 @@ fn drive_rising(
 #[test]
 fn first_check_probes_once_to_get_a_base() {
     let mut p = Prober::default();
-    assert!(p.due(0.0, 10 * MB, FLAT, false));
+    assert!(due(&mut p, 0.0, 10 * MB, FLAT, false));
     assert!(
-        !p.due(500.0, 10 * MB, FLAT, false),
+        !due(&mut p, 500.0, 10 * MB, FLAT, false),
         "not again before the minimum interval"
     );
-    assert!(!p.due(1500.0, 10 * MB, FLAT, false));
+    assert!(!due(&mut p, 1500.0, 10 * MB, FLAT, false));
 }
 
 #[test]
@@ -59,16 +71,16 @@ fn a_small_absolute_growth_is_enough_on_a_big_heap() {
     let mut p = Prober::default();
     p.full_gc(0.0, 300 * MB);
     assert!(
-        !p.due(1_000.0, 400 * MB, FLAT, false),
+        !due(&mut p, 1_000.0, 400 * MB, FLAT, false),
         "too soon after a full GC"
     );
     assert!(
-        !p.due(2_500.0, 300 * MB + 200 * 1024, FLAT, false),
+        !due(&mut p, 2_500.0, 300 * MB + 200 * 1024, FLAT, false),
         "grew less than 256 KiB"
     );
     let mut p = Prober::default();
     p.full_gc(0.0, 300 * MB);
-    assert!(p.due(2_500.0, 300 * MB + 300 * 1024, FLAT, false));
+    assert!(due(&mut p, 2_500.0, 300 * MB + 300 * 1024, FLAT, false));
 }
 
 #[test]
@@ -109,6 +121,36 @@ fn a_flat_heap_is_probed_ever_less_often() {
     );
     // About 19 probes in the first hour, then 12 an hour.
     assert!((17..=21).contains(&probes.len()), "{}", probes.len());
+}
+
+#[test]
+fn a_new_detector_gets_its_first_bases_at_most_20_s_apart() {
+    // A detector that has seen fewer than WARMUP_GCS full GCs: the back-off
+    // stops at twice the suspect pace (20 s), so its 10 bases come within
+    // 160 s; then it doubles on to the 5-minute cap as usual.
+    let mut p = Prober::default();
+    let mut detector = LeakStatus::default();
+    let mut probes = vec![];
+    let mut t = 500.0;
+    while t <= 3_600_000.0 {
+        if p.due(t, 150 * MB, &detector) {
+            probes.push(t);
+            p.full_gc(t + 200.0, 100 * MB);
+            detector.gcs += 1;
+        }
+        t += 500.0;
+    }
+    let gaps: Vec<f64> = probes.windows(2).map(|w| w[1] - w[0]).collect();
+    let want = [
+        4_000.0, 8_000.0, 16_000.0, 20_000.0, 20_000.0, 20_000.0, 20_000.0, 20_000.0, 20_000.0,
+        20_000.0, 40_000.0, 80_000.0, 160_000.0, 300_000.0,
+    ];
+    for (g, w) in gaps.iter().zip(want) {
+        assert!(*g >= w && *g <= w + 1_000.0, "{gaps:?}");
+    }
+    assert!(probes[9] <= 160_000.0, "{probes:?}");
+    // The first hour: about 4 probes more than a warm detector's 19.
+    assert!((21..=25).contains(&probes.len()), "{}", probes.len());
 }
 
 #[test]
@@ -261,9 +303,9 @@ fn a_rise_holds_the_pace_for_10_minutes_at_most() {
     // A rise that clears and comes back is held again.
     let mut q = Prober::default();
     q.full_gc(0.0, 100 * MB);
-    let _ = q.due(1_000.0, 150 * MB, FLAT, true);
-    let _ = q.due(700_000.0, 150 * MB, FLAT, false);
-    let _ = q.due(700_500.0, 150 * MB, FLAT, true);
+    let _ = due(&mut q, 1_000.0, 150 * MB, FLAT, true);
+    let _ = due(&mut q, 700_000.0, 150 * MB, FLAT, false);
+    let _ = due(&mut q, 700_500.0, 150 * MB, FLAT, true);
     assert!(q.holding);
 }
 
@@ -272,8 +314,8 @@ fn natural_full_gcs_push_the_next_probe_back() {
     let mut p = Prober::default();
     p.full_gc(0.0, 100 * MB);
     p.full_gc(1_900.0, 100 * MB);
-    assert!(!p.due(2_500.0, 150 * MB, FLAT, false));
-    assert!(p.due(3_900.0, 150 * MB, FLAT, false));
+    assert!(!due(&mut p, 2_500.0, 150 * MB, FLAT, false));
+    assert!(due(&mut p, 3_900.0, 150 * MB, FLAT, false));
 }
 
 #[test]
@@ -282,26 +324,26 @@ fn disabled_never_probes() {
         enabled: false,
         ..Default::default()
     });
-    assert!(!p.due(0.0, 0, FLAT, false));
+    assert!(!due(&mut p, 0.0, 0, FLAT, false));
     p.full_gc(0.0, MB);
-    assert!(!p.due(1e9, u64::MAX, LEAKING, false));
-    assert!(!p.due(f64::NAN, u64::MAX, SUSPECTED, false));
+    assert!(!due(&mut p, 1e9, u64::MAX, LEAKING, false));
+    assert!(!due(&mut p, f64::NAN, u64::MAX, SUSPECTED, false));
 }
 
 #[test]
 fn bad_times_change_nothing() {
     let mut p = Prober::default();
     p.full_gc(0.0, MB);
-    assert!(!p.due(f64::NAN, 100 * MB, SUSPECTED, false));
-    assert!(!p.due(f64::INFINITY, 100 * MB, SUSPECTED, false));
+    assert!(!due(&mut p, f64::NAN, 100 * MB, SUSPECTED, false));
+    assert!(!due(&mut p, f64::INFINITY, 100 * MB, SUSPECTED, false));
     // A GC with no valid time is not a GC "now": the last one still counts.
     p.full_gc(f64::NAN, 100 * MB);
     assert!(
-        !p.due(1_000.0, 100 * MB, SUSPECTED, false),
+        !due(&mut p, 1_000.0, 100 * MB, SUSPECTED, false),
         "within 2 s of the last GC"
     );
     assert!(
-        p.due(2_000.0, 100 * MB, SUSPECTED, false),
+        due(&mut p, 2_000.0, 100 * MB, SUSPECTED, false),
         "grew 100x since the last GC"
     );
 }
