@@ -20,8 +20,7 @@
 #      checked by backend.test.js in every suite above (it must fall back
 #      with one warning, and every feature must work there);
 #   4. the leak detector's scenario table at real speed (V8 backend; set
-#      MEMWATCH_SCENARIO_BACKENDS=v8,fallback for both, and
-#      MEMWATCH_SCENARIO_GAPS=1 to measure the rows documented as gaps);
+#      MEMWATCH_SCENARIO_BACKENDS=v8,fallback for both);
 #   5. npm run package, and the tarballs installed in a fresh project with
 #      --ignore-scripts and no cargo on PATH, used on every major;
 #   6. a 30-second soak.
