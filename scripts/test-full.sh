@@ -20,7 +20,8 @@
 #      checked by backend.test.js in every suite above (it must fall back
 #      with one warning, and every feature must work there);
 #   4. the leak detector's scenario table at real speed (V8 backend; set
-#      MEMWATCH_SCENARIO_BACKENDS=v8,fallback for both);
+#      MEMWATCH_SCENARIO_BACKENDS=v8,fallback for both), and alongside
+#      it `memwatch-rs watch` on the soak server leaking sessions under load;
 #   5. npm run package, and the tarballs installed in a fresh project with
 #      --ignore-scripts and no cargo on PATH, used on every major;
 #   6. a 30-second soak.
@@ -112,9 +113,12 @@ for bin in ${bins//:/ }; do
     "$STATIC $BACKEND_FREE $BOTH_BACKENDS" MEMWATCH_FORCE_FALLBACK=1
 done
 
-# 4. The leak detector's scenario table at real speed.
-step "leak scenarios end to end (${MEMWATCH_SCENARIO_BACKENDS:-v8})"
-MEMWATCH_SCENARIO_BACKENDS="${MEMWATCH_SCENARIO_BACKENDS:-v8}" node --test --test-concurrency=1 __test__/full/leak-scenarios.test.js
+# 4. The leak detector's scenario table at real speed, and alongside it
+# (the table keeps less than one core busy) `memwatch-rs watch` on the soak
+# server with a session leak under load.
+step "leak scenarios end to end (${MEMWATCH_SCENARIO_BACKENDS:-v8}), and watch on the leaking soak server"
+MEMWATCH_SCENARIO_BACKENDS="${MEMWATCH_SCENARIO_BACKENDS:-v8}" node --test --test-concurrency=2 \
+  __test__/full/leak-scenarios.test.js __test__/full/watch-soak.test.js
 
 # 5. What users install.
 step "npm run package (release tarballs into dist/)"

@@ -4,13 +4,27 @@
 // memwatch-rs feature in use the way a production service would use them:
 // a `stats` listener, a `leak` listener, trackGC on every request object, and
 // a HeapDiff every HEAPDIFF_MS (a rolling one: each ends the previous).
-// Reports to the parent over IPC; prints nothing itself.
+// Reports to the parent over IPC. Run without one (under `memwatch-rs
+// watch`, for one) it prints `listening on 127.0.0.1:PORT` and nothing else.
+// SOAK_LEAK_EVERY=N makes it leak: every Nth request keeps a `Session` (about
+// 1 KB) in a Map forever, the way a session store that is never pruned does.
 
 const http = require('node:http')
 const path = require('node:path')
 const memwatch = require(path.join(__dirname, '..', '..'))
 
 const HEAPDIFF_MS = Number(process.env.HEAPDIFF_MS || 30_000)
+const LEAK_EVERY = Number(process.env.SOAK_LEAK_EVERY || 0)
+
+class Session {
+  constructor(id, url) {
+    this.id = id
+    this.url = url
+    this.created = Date.now()
+    this.data = `${url}:${id}:`.padEnd(1000, '.')
+  }
+}
+const sessions = new Map()
 
 const counts = {
   requests: 0,
@@ -37,6 +51,7 @@ const onCollected = () => counts.collected++
 const server = http.createServer((req, res) => {
   counts.requests++
   memwatch.trackGC(req, onCollected)
+  if (LEAK_EVERY > 0 && counts.requests % LEAK_EVERY === 0) sessions.set(counts.requests, new Session(counts.requests, req.url))
   // A little work per request, so the heap churns like a real handler's.
   const body = JSON.stringify({ url: req.url, at: Date.now(), items: Array.from({ length: 20 }, (_, i) => ({ i })) })
   res.writeHead(200, { 'content-type': 'application/json' })
@@ -86,5 +101,6 @@ process.on('message', (m) => {
 })
 
 server.listen(0, '127.0.0.1', () => {
-  process.send({ listening: server.address().port, backend: memwatch.backend })
+  if (process.send) process.send({ listening: server.address().port, backend: memwatch.backend })
+  else process.stdout.write(`listening on 127.0.0.1:${server.address().port}\n`)
 })
