@@ -215,3 +215,34 @@ fn a_missing_file_with_retainers_is_an_error_naming_it() {
     .unwrap_err();
     assert!(e.contains("/nonexistent/a.heapsnapshot"), "{e}");
 }
+
+/// Times (and, under `perf record`, profiles) the diff of two real files:
+/// `MEMWATCH_DIFF_BEFORE=... MEMWATCH_DIFF_AFTER=... cargo test --release
+/// --lib files_speed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn files_speed() {
+    let (Ok(a), Ok(b)) = (
+        std::env::var("MEMWATCH_DIFF_BEFORE"),
+        std::env::var("MEMWATCH_DIFF_AFTER"),
+    ) else {
+        return;
+    };
+    let runs: usize = std::env::var("MEMWATCH_DIFF_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        let d = diff_files(a.as_ref(), b.as_ref()).unwrap();
+        println!(
+            "{:?}: {} nodes before, {} after, {} new, {} freed, {} groups",
+            t.elapsed(),
+            d.before.nodes,
+            d.after.nodes,
+            d.allocated_nodes,
+            d.freed_nodes,
+            d.details.len()
+        );
+    }
+}

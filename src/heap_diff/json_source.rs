@@ -650,6 +650,13 @@ impl<R: Read> Scanner<R> {
         if self.pos < self.len {
             return Ok(true);
         }
+        self.refill()
+    }
+
+    /// [`Scanner::fill`]'s read, out of line: the check above runs for
+    /// nearly every byte of punctuation and must stay cheap.
+    #[inline(never)]
+    fn refill(&mut self) -> Result<bool> {
         self.consumed += self.len as u64;
         self.pos = 0;
         self.len = 0;
