@@ -396,24 +396,49 @@ fn read_nodes<R: Read>(
     let wanted = |f: usize| {
         f == l.type_at || f == l.name_at || f == l.id_at || f == l.size_at || f == edge_count_at
     };
+    let mut fields = [0u64; MAX_FAST_STRIDE];
+    let whole_nodes = l.stride <= MAX_FAST_STRIDE;
     loop {
-        let (value, separator) = match s.uint_then_separator() {
-            Some(fast) => fast,
-            None if wanted(field) => (s.read_uint()?, s.next_token()?),
-            None => (s.skip_number().map(|()| 0)?, s.next_token()?),
+        // A whole node straight from the buffer when it is all plain
+        // integers; else field by field (that path also gives the errors).
+        let fast = if field == 0 && whole_nodes {
+            s.uints_then_separator(&mut fields[..l.stride])
+        } else {
+            None
         };
-        if field == l.type_at {
-            t = value;
-        } else if field == l.name_at {
-            name = value;
-        } else if field == l.id_at {
-            id = value;
-        } else if field == l.size_at {
-            size = value;
-        } else if field == edge_count_at {
-            edges = value;
-        }
-        field += 1;
+        let separator = match fast {
+            Some(separator) => {
+                t = fields[l.type_at];
+                name = fields[l.name_at];
+                id = fields[l.id_at];
+                size = fields[l.size_at];
+                if let Some(&e) = fields.get(edge_count_at) {
+                    edges = e;
+                }
+                field = l.stride;
+                separator
+            }
+            None => {
+                let (value, separator) = match s.uint_then_separator() {
+                    Some(fast) => fast,
+                    None if wanted(field) => (s.read_uint()?, s.next_token()?),
+                    None => (s.skip_number().map(|()| 0)?, s.next_token()?),
+                };
+                if field == l.type_at {
+                    t = value;
+                } else if field == l.name_at {
+                    name = value;
+                } else if field == l.id_at {
+                    id = value;
+                } else if field == l.size_at {
+                    size = value;
+                } else if field == edge_count_at {
+                    edges = value;
+                }
+                field += 1;
+                separator
+            }
+        };
         if field == l.stride {
             field = 0;
             if let Some(g) = graph.as_deref_mut() {
@@ -610,6 +635,10 @@ fn read_strings<R: Read>(
     }
 }
 
+/// Nodes of at most this many fields are read whole by
+/// [`Scanner::uints_then_separator`] (V8 writes 6 or 7).
+const MAX_FAST_STRIDE: usize = 16;
+
 /// A byte scanner over a reader with a large buffer.
 struct Scanner<R> {
     r: R,
@@ -750,6 +779,51 @@ impl<R: Read> Scanner<R> {
             }
             _ => None,
         }
+    }
+
+    /// A whole node read straight from the buffer: `out.len()` plain
+    /// integers of up to 19 digits, each followed by `,` (the last by `,` or
+    /// `]`), whitespace allowed around them (V8 writes `…,0\n,9,…`); the
+    /// last separator. `None` (nothing consumed) for anything else, or when
+    /// the node does not end inside the buffer.
+    #[inline]
+    fn uints_then_separator(&mut self, out: &mut [u64]) -> Option<u8> {
+        let chunk = &self.buf[self.pos..self.len];
+        let is_space = |b: Option<&u8>| matches!(b, Some(b' ' | b'\n' | b'\r' | b'\t'));
+        let last = out.len().checked_sub(1)?;
+        let mut i = 0;
+        let mut separator = b',';
+        for (f, slot) in out.iter_mut().enumerate() {
+            while is_space(chunk.get(i)) {
+                i += 1;
+            }
+            let start = i;
+            let mut v = 0u64;
+            while i - start < 19 {
+                match chunk.get(i) {
+                    Some(&b @ b'0'..=b'9') => {
+                        v = v * 10 + u64::from(b - b'0');
+                        i += 1;
+                    }
+                    _ => break,
+                }
+            }
+            if i == start {
+                return None;
+            }
+            while is_space(chunk.get(i)) {
+                i += 1;
+            }
+            separator = match chunk.get(i) {
+                Some(b',') => b',',
+                Some(b']') if f == last => b']',
+                _ => return None,
+            };
+            i += 1;
+            *slot = v;
+        }
+        self.pos += i;
+        Some(separator)
     }
 
     /// A non-negative integer (a fraction or exponent is accepted when the

@@ -251,3 +251,55 @@ fn a_graph_that_does_not_add_up_is_an_error() {
         );
     }
 }
+
+/// A reader that hands out at most `n` bytes a read, so the scanner's
+/// in-buffer fast paths (whole nodes, strings) never apply and the general
+/// path reads everything.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.len().min(buf.len()).min(self.1);
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn fast_paths_read_and_reject_exactly_as_the_general_path() {
+    let cases = [
+        snapshot(META, "3,1,1,8,0,0,0\n,3,2,3,16,0,0,0", r#""","A","B""#),
+        snapshot(META, " 3 , 1 ,1,8,0,0,0 ,\n 3,2,3, 16,0,0 ,0 ", "\"\" ,\n \"A\" , \"B\\\"\" "),
+        snapshot(META, "3,1,1,8.0,0,0,0,3,2,3,1e1,0,0,-0.5", r#""","A","B""#),
+        snapshot(META, "3,1,1,12345678901234567890,0,0,0", r#""","A""#),
+        snapshot(META, "3,1,1,1234567890123456789,0,0,0", r#""","A""#),
+        snapshot(META, "3,1,1,8,0,0", r#""","A""#),
+        snapshot(META, "3,1,1,8,0,0,0,]", r#""","A""#),
+        snapshot(META, "3,1,1,8,0,0,0,3", r#""","A""#),
+        snapshot(META, "3,1,1,8,0,0,x", r#""","A""#),
+        snapshot(META, "3,1,1,8,0,0,0", r#""","A" "B""#),
+        snapshot(META, "3,1,1,8,0,0,0", r#""","A",]"#),
+        snapshot(META, "3,1,1,8,0,0,0", r#""","A\u0042", 7, "\"""#),
+        format!("{{\"snapshot\":{META},\"nodes\":[3,1,1,8,0,0,0],\"strings\":[\"\",\"A"),
+        format!("{{\"snapshot\":{META},\"nodes\":[3,1,1,8,0,0,0,3,1"),
+    ];
+    let show = |r: Result<Vec<Record>>, g: &Groups| match r {
+        Ok(recs) => format!(
+            "{:?}",
+            recs.iter()
+                .map(|r| (r.id, g.name(r.group).to_owned(), r.size))
+                .collect::<Vec<_>>()
+        ),
+        Err(e) => e.0,
+    };
+    for text in &cases {
+        let mut g = Groups::new(&[]);
+        let whole = show(read_records(text.as_bytes(), &mut g), &g);
+        for n in [1, 2, 3, 5, 8] {
+            let mut g = Groups::new(&[]);
+            let trickled = show(read_records(Trickle(text.as_bytes(), n), &mut g), &g);
+            assert_eq!(whole, trickled, "{text:?} read {n} bytes at a time");
+        }
+    }
+}
