@@ -103,3 +103,40 @@ fn json_kind_names_map_to_v8_kinds() {
     );
     assert_eq!(kind_from_json_name("wasm thing"), None);
 }
+
+#[test]
+fn sort_by_id_sorts_nearly_sorted_and_unsorted_records() {
+    let rec = |id: u32| Record {
+        id,
+        group: id % 7,
+        size: u64::from(id) * 3,
+    };
+    // A pseudo-random but fixed sequence.
+    let mut x = 12345u32;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    let mut inputs: Vec<Vec<Record>> = vec![
+        vec![],
+        vec![rec(5)],
+        (0..1000).map(|i| rec(2 * i + 1)).collect(),
+        (0..1000).rev().map(rec).collect(),
+        (0..1000).map(|_| rec(next() % 5000)).collect(),
+    ];
+    for tail in [1, 2, 37, 125, 126, 400] {
+        let mut v: Vec<Record> = (0..1000 - tail).map(|i| rec(2 * i + 1)).collect();
+        v.extend((0..tail).map(|_| rec(next() % 2200)));
+        inputs.push(v);
+    }
+    for mut v in inputs {
+        let mut want = v.clone();
+        want.sort_by_key(|r| (r.id, r.group, r.size));
+        sort_by_id(&mut v);
+        assert!(v.windows(2).all(|w| w[0].id <= w[1].id));
+        v.sort_by_key(|r| (r.id, r.group, r.size));
+        assert_eq!(v, want);
+    }
+}
