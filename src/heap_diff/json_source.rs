@@ -605,6 +605,8 @@ fn read_strings<R: Read>(
     }
     let mut index = 0u32;
     let mut buf = Vec::new();
+    // The separator after a string the fast path skipped (0: not read yet).
+    let mut sep = 0u8;
     loop {
         match wanted.get(&index) {
             Some(want) => {
@@ -614,7 +616,9 @@ fn read_strings<R: Read>(
                 }
             }
             None => {
-                if s.peek_token()? == b'"' {
+                if let Some(separator) = s.plain_string_then_separator() {
+                    sep = separator;
+                } else if s.peek_token()? == b'"' {
                     s.skip_string()?;
                 } else {
                     s.skip_value()?;
@@ -622,7 +626,11 @@ fn read_strings<R: Read>(
             }
         }
         index = index.wrapping_add(1);
-        match s.next_token()? {
+        let separator = match std::mem::take(&mut sep) {
+            0 => s.next_token()?,
+            b => b,
+        };
+        match separator {
             b',' => continue,
             b']' => return Ok(()),
             b => {
@@ -823,6 +831,44 @@ impl<R: Read> Scanner<R> {
             *slot = v;
         }
         self.pos += i;
+        Some(separator)
+    }
+
+    /// The string table's common case, skipped straight from the buffer: a
+    /// string without escapes and the `,` or `]` after it (whitespace
+    /// allowed around it). `None` (nothing consumed) for anything else, or
+    /// when it does not end inside the buffer.
+    #[inline]
+    fn plain_string_then_separator(&mut self) -> Option<u8> {
+        let chunk = &self.buf[self.pos..self.len];
+        let is_space = |b: Option<&u8>| matches!(b, Some(b' ' | b'\n' | b'\r' | b'\t'));
+        let mut i = 0;
+        while is_space(chunk.get(i)) {
+            i += 1;
+        }
+        if chunk.get(i) != Some(&b'"') {
+            return None;
+        }
+        i += 1;
+        // Names are short: a plain loop beats memchr's setup on most.
+        let rest = chunk.get(i..)?;
+        let close = match rest.iter().take(32).position(|&b| b == b'"' || b == b'\\') {
+            Some(n) => n,
+            None if rest.len() <= 32 => return None,
+            None => 32 + memchr::memchr2(b'"', b'\\', &rest[32..])?,
+        };
+        if rest[close] != b'"' {
+            return None;
+        }
+        i += close + 1;
+        while is_space(chunk.get(i)) {
+            i += 1;
+        }
+        let separator = match chunk.get(i) {
+            Some(&b @ (b',' | b']')) => b,
+            _ => return None,
+        };
+        self.pos += i + 1;
         Some(separator)
     }
 
