@@ -232,6 +232,25 @@ fn files_speed() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(1);
+    if std::env::var("MEMWATCH_DIFF_READ_ONLY").is_ok() {
+        // The floor: a plain 1 MiB-read loop over both files.
+        let mut buf = vec![0u8; 1 << 20];
+        for _ in 0..runs {
+            let t = std::time::Instant::now();
+            let mut bytes = 0;
+            for p in [&a, &b] {
+                let mut f = std::fs::File::open(p).unwrap();
+                loop {
+                    match std::io::Read::read(&mut f, &mut buf).unwrap() {
+                        0 => break,
+                        n => bytes += n,
+                    }
+                }
+            }
+            println!("{:?}: read {bytes} bytes nodes", t.elapsed());
+        }
+        return;
+    }
     for _ in 0..runs {
         let t = std::time::Instant::now();
         let d = diff_files(a.as_ref(), b.as_ref()).unwrap();

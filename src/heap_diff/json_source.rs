@@ -396,6 +396,7 @@ fn read_nodes<R: Read>(
     let wanted = |f: usize| {
         f == l.type_at || f == l.name_at || f == l.id_at || f == l.size_at || f == edge_count_at
     };
+    let mut last_slot: Option<((u32, u32), u32)> = None;
     let mut fields = [0u64; MAX_FAST_STRIDE];
     let whole_nodes = l.stride <= MAX_FAST_STRIDE;
     loop {
@@ -461,8 +462,18 @@ fn read_nodes<R: Read>(
             let group = match (how, l.kinds.get(t as usize)) {
                 (Some(how), _) => {
                     let idx = u32::try_from(name).map_err(|_| s.error("string index too large"))?;
-                    let next = slots.len() as u32;
-                    PENDING | *slots.entry((idx, how)).or_insert(next)
+                    // Runs of objects of one constructor are common: the
+                    // last slot is tried before the map.
+                    let slot = match last_slot {
+                        Some((key, slot)) if key == (idx, how) => slot,
+                        _ => {
+                            let next = slots.len() as u32;
+                            let slot = *slots.entry((idx, how)).or_insert(next);
+                            last_slot = Some(((idx, how), slot));
+                            slot
+                        }
+                    };
+                    PENDING | slot
                 }
                 (None, Some(KindRule::Fixed(g))) => *g,
                 (None, _) => groups.for_unknown_kind_name(&t.to_string()),
@@ -592,12 +603,11 @@ fn read_strings<R: Read>(
     slots: &HashMap<(u32, u32), u32>,
     names: &mut [Option<Vec<u8>>],
 ) -> Result<()> {
-    // string index -> the slots that want it
-    let mut wanted: HashMap<u32, Vec<u32>> =
-        HashMap::with_capacity_and_hasher(slots.len(), Default::default());
-    for (&(idx, _), &slot) in slots {
-        wanted.entry(idx).or_default().push(slot);
-    }
+    // (string index, a slot that wants it), in the table's order: a cursor
+    // walks it as the strings go by.
+    let mut wanted: Vec<(u32, u32)> = slots.iter().map(|(&(idx, _), &slot)| (idx, slot)).collect();
+    wanted.sort_unstable();
+    let mut next = 0;
     s.expect(b'[')?;
     if s.peek_token()? == b']' {
         s.bump();
@@ -608,14 +618,18 @@ fn read_strings<R: Read>(
     // The separator after a string the fast path skipped (0: not read yet).
     let mut sep = 0u8;
     loop {
-        match wanted.get(&index) {
-            Some(want) => {
+        match wanted.get(next) {
+            Some(&(idx, _)) if idx == index => {
                 s.read_string(&mut buf)?;
-                for &slot in want {
+                while let Some(&(idx, slot)) = wanted.get(next) {
+                    if idx != index {
+                        break;
+                    }
                     names[slot as usize] = Some(buf.clone());
+                    next += 1;
                 }
             }
-            None => {
+            _ => {
                 if let Some(separator) = s.plain_string_then_separator() {
                     sep = separator;
                 } else if s.peek_token()? == b'"' {

@@ -270,7 +270,11 @@ impl Read for Trickle<'_> {
 fn fast_paths_read_and_reject_exactly_as_the_general_path() {
     let cases = [
         snapshot(META, "3,1,1,8,0,0,0\n,3,2,3,16,0,0,0", r#""","A","B""#),
-        snapshot(META, " 3 , 1 ,1,8,0,0,0 ,\n 3,2,3, 16,0,0 ,0 ", "\"\" ,\n \"A\" , \"B\\\"\" "),
+        snapshot(
+            META,
+            " 3 , 1 ,1,8,0,0,0 ,\n 3,2,3, 16,0,0 ,0 ",
+            "\"\" ,\n \"A\" , \"B\\\"\" ",
+        ),
         snapshot(META, "3,1,1,8.0,0,0,0,3,2,3,1e1,0,0,-0.5", r#""","A","B""#),
         snapshot(META, "3,1,1,12345678901234567890,0,0,0", r#""","A""#),
         snapshot(META, "3,1,1,1234567890123456789,0,0,0", r#""","A""#),
