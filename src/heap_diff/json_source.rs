@@ -811,37 +811,37 @@ impl<R: Read> Scanner<R> {
     #[inline]
     fn uints_then_separator(&mut self, out: &mut [u64]) -> Option<u8> {
         let chunk = &self.buf[self.pos..self.len];
-        let is_space = |b: Option<&u8>| matches!(b, Some(b' ' | b'\n' | b'\r' | b'\t'));
+        let is_space = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
         let last = out.len().checked_sub(1)?;
         let mut i = 0;
         let mut separator = b',';
         for (f, slot) in out.iter_mut().enumerate() {
-            while is_space(chunk.get(i)) {
-                i += 1;
+            // A field fits a fixed window (bounds known, no check per
+            // byte): up to 2 spaces, 19 digits, 2 spaces and a separator.
+            let w: &[u8; 24] = chunk.get(i..i + 24)?.try_into().ok()?;
+            let mut k = 0;
+            while k < 2 && is_space(w[k]) {
+                k += 1;
             }
-            let start = i;
+            let start = k;
             let mut v = 0u64;
-            while i - start < 19 {
-                match chunk.get(i) {
-                    Some(&b @ b'0'..=b'9') => {
-                        v = v * 10 + u64::from(b - b'0');
-                        i += 1;
-                    }
-                    _ => break,
-                }
+            while k < start + 19 && w[k].is_ascii_digit() {
+                v = v * 10 + u64::from(w[k] - b'0');
+                k += 1;
             }
-            if i == start {
+            if k == start {
                 return None;
             }
-            while is_space(chunk.get(i)) {
-                i += 1;
+            let end = k + 2;
+            while k < end && is_space(w[k]) {
+                k += 1;
             }
-            separator = match chunk.get(i) {
-                Some(b',') => b',',
-                Some(b']') if f == last => b']',
+            separator = match w[k] {
+                b',' => b',',
+                b']' if f == last => b']',
                 _ => return None,
             };
-            i += 1;
+            i += k + 1;
             *slot = v;
         }
         self.pos += i;
