@@ -462,7 +462,8 @@ async function assertNoLeak(fn, options) {
       candidates = rule.candidates(opts.iterations, totals, opts.ignore)
     }
     if (!candidates.length) return calls
-    // Run 2, exact, per batch, after run 1's calls as more warm-up (a
+    // Run 2, per batch (by census again where one works, else by exact
+    // heap diffs), after run 1's calls as more warm-up (a
     // bounded cache still filling during run 1 is full by now): only
     // candidates that grow with the calls again are reported. Its last
     // measurement waits `settleMs` more: objects that a periodic sweep
