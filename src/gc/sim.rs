@@ -86,10 +86,9 @@ pub struct Run {
     pub reports: Vec<(f64, LeakReport)>,
     /// Times (s) of `GrowthSuspected` outcomes.
     pub suspected: Vec<f64>,
-    /// Full GCs V8 ran on its own / because of a probe.
+    /// Full GCs V8 ran on its own.
     pub natural: u32,
-    pub probed: u32,
-    /// Times (s) of the probed full GCs.
+    /// Times (s) of the full GCs a probe asked for.
     pub probe_s: Vec<f64>,
     /// Seconds spent suspected or leaking.
     pub watchful_s: f64,
@@ -135,7 +134,6 @@ pub fn run(svc: &Service, secs: f64, cfg: LeakConfig, probe: ProbeConfig, seed: 
             if natural {
                 out.natural += 1;
             } else {
-                out.probed += 1;
                 out.probe_s.push(at / 1000.0);
             }
             pending = None;

@@ -318,7 +318,7 @@ fn explore_scenarios() {
             .iter()
             .map(|r| r.first_report_s().map_or("-".into(), |t| format!("{t:.0}")))
             .collect();
-        let probes: f64 = rs.iter().map(|r| f64::from(r.probed)).sum::<f64>() / rs.len() as f64;
+        let probes: f64 = rs.iter().map(|r| r.probe_s.len() as f64).sum::<f64>() / rs.len() as f64;
         let natural: f64 = rs.iter().map(|r| f64::from(r.natural)).sum::<f64>() / rs.len() as f64;
         println!(
             "{name:18} first report (s, 10 seeds): {} | probes {probes:.0}, natural {natural:.0} in {secs} s",
@@ -371,7 +371,7 @@ fn false_alarms_over_200_seeds() {
             }
             susp += r.suspected.len();
             watch += r.watchful_s;
-            probes += r.probed;
+            probes += r.probe_s.len();
             natural += r.natural;
         }
         let n = seeds as f64;
