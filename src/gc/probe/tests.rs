@@ -41,12 +41,32 @@ fn drive_rising(
     used: impl Fn(f64) -> u64,
     base: impl Fn(f64) -> u64,
 ) -> Vec<f64> {
+    let mut detector = LeakStatus {
+        state,
+        rising,
+        gcs: WARMUP_GCS,
+        ..LeakStatus::default()
+    };
+    drive_detector(p, from, to, &mut detector, used, base)
+}
+
+/// As [`drive`], for a detector whose status is `detector`: each probe's
+/// full GC adds one to its `gcs`.
+fn drive_detector(
+    p: &mut Prober,
+    from: f64,
+    to: f64,
+    detector: &mut LeakStatus,
+    used: impl Fn(f64) -> u64,
+    base: impl Fn(f64) -> u64,
+) -> Vec<f64> {
     let mut probes = vec![];
     let mut t = from;
     while t <= to {
-        if due(p, t, used(t), state, rising) {
+        if p.due(t, used(t), detector) {
             probes.push(t);
             p.full_gc(t + 200.0, base(t + 200.0));
+            detector.gcs += 1;
         }
         t += 500.0;
     }
@@ -130,16 +150,14 @@ fn a_new_detector_gets_its_first_bases_at_most_20_s_apart() {
     // 160 s; then it doubles on to the 5-minute cap as usual.
     let mut p = Prober::default();
     let mut detector = LeakStatus::default();
-    let mut probes = vec![];
-    let mut t = 500.0;
-    while t <= 3_600_000.0 {
-        if p.due(t, 150 * MB, &detector) {
-            probes.push(t);
-            p.full_gc(t + 200.0, 100 * MB);
-            detector.gcs += 1;
-        }
-        t += 500.0;
-    }
+    let probes = drive_detector(
+        &mut p,
+        500.0,
+        3_600_000.0,
+        &mut detector,
+        |_| 150 * MB,
+        |_| 100 * MB,
+    );
     let gaps: Vec<f64> = probes.windows(2).map(|w| w[1] - w[0]).collect();
     let want = [
         4_000.0, 8_000.0, 16_000.0, 20_000.0, 20_000.0, 20_000.0, 20_000.0, 20_000.0, 20_000.0,
