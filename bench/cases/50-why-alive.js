@@ -1,8 +1,8 @@
 'use strict'
 
-// Why is it alive: what retainer paths add to a HeapDiff, against memlab's
-// leak analysis of the same heap (in process and from snapshot files), and
-// what allocation sampling costs on an allocation-heavy loop.
+// Why is it alive: what retainer paths add to a HeapDiff, and memlab's leak
+// analysis of the same heap (in process and from snapshot files). What
+// allocation sampling costs is 55-sampling.js.
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -12,7 +12,7 @@ const SCRIPT = path.join(__dirname, '..', 'scripts', 'why-alive.js')
 const MEMLAB = 'memlab@2.0.5'
 
 module.exports = {
-  title: 'Why is it alive: retainer paths and allocation sampling',
+  title: 'Why is it alive: retainer paths against memlab',
   run({ lib, runs, quick }) {
     const n = quick ? 100_000 : 1_000_000
     const objects = n.toLocaleString('en-US')
@@ -89,34 +89,6 @@ module.exports = {
       }
     }
 
-    // (c) What sampling costs.
-    {
-      const samplingRuns = quick ? runs : Math.max(runs, 15)
-      const variants = [v('off', 'no sampling', ['sampling-off']), v('on', 'sampling every 512 KiB (default)', ['sampling-on']), v('4k', 'sampling every 4 KiB', ['sampling-4k'])]
-      console.error(`bench: sampling cost, ${samplingRuns} interleaved runs ...`)
-      const res = lib.interleave(variants, samplingRuns)
-      const rows = variants.map((x) => {
-        const r = res[x.name]
-        const err = lib.firstError(r)
-        if (err) return [x.label, 'error', err.slice(0, 80), '', '', '']
-        return [x.label, lib.fmt(lib.med(r, 'cpuMs'), 0), ratio(r, res.off, 'cpuMs'), lib.fmt(lib.med(r, 'wallMs'), 0), ratio(r, res.off, 'wallMs'), String(lib.med(r, 'sites'))]
-      })
-      // The cost is per sample, and samples scale as 1 / interval: the 4 KiB
-      // row, well above the noise, gives the cost at 512 KiB by proportion.
-      const extra4k = lib.pairedRatio(res['4k'], res.off, 'cpuMs') - 1
-      const extrapolated = Number.isFinite(extra4k) ? `+${((extra4k * 4096) / (512 * 1024) * 100).toFixed(2)}%` : 'n/a'
-      tables.push({
-        title: 'Allocation sampling: CPU on an allocation-heavy loop',
-        what: 'The same loop (1.5M objects with a string and an array each, into a 200k-slot ring), optimised by a first pass, then timed: main-thread CPU (`/proc/thread-self/schedstat`) and wall time, with sampling off or on.',
-        header: ['variant', 'main-thread CPU ms', 'CPU vs off', 'wall ms', 'wall vs off', 'sites'],
-        rows,
-        notes: [
-          `Medians of ${samplingRuns} interleaved fresh-process runs (the cost at 512 KiB is within this machine's run-to-run noise; the 4 KiB row, 128× the samples, shows the method sees it).`,
-          `The cost at 512 KiB estimated from the 4 KiB row (the cost is per sample; 128× fewer samples): ${extrapolated} main-thread CPU.`,
-          'Target: at most 2% CPU at the default interval (CPU vs off ≤ 1.02).',
-        ],
-      })
-    }
     return { tables }
   },
 }

@@ -14,8 +14,6 @@
 //   memlab-files DIR   memlab's analysis of the three files only
 //   ours-files DIR     memwatch-rs's JSON reader on baseline + final: diff and
 //                      retainer paths (diffSnapshotFiles, no V8 snapshot)
-//   sampling-off | sampling-on | sampling-4k   an allocation-heavy loop
-//                      without sampling, sampling every 512 KiB, every 4 KiB
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -58,16 +56,6 @@ function memlabFilter() {
 function memlabFound(leaks) {
   const text = JSON.stringify(leaks)
   return leaks.length > 0 && /Fresh/.test(text) && /cache/.test(text) ? 1 : 0
-}
-
-/** Main-thread CPU ns so far (the process CPU includes V8's helper threads). */
-function threadCpuNs() {
-  try {
-    return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0])
-  } catch {
-    const u = process.cpuUsage()
-    return (u.user + u.system) * 1000
-  }
 }
 
 const variants = {
@@ -142,39 +130,6 @@ const variants = {
     const fresh = d.change.details.find((x) => x.what === 'Fresh')
     out({ wallMs, found: fresh && fresh['+'] === NEW && PATH.test(fresh.retainers[0].path) ? 1 : 0 })
   },
-}
-
-// An allocation-heavy loop: 1.5M objects with a string and an array each,
-// into a ring of 200k slots, so most die young and some live long enough to
-// be sampled while alive.
-function churn() {
-  const ring = new Array(200_000)
-  let sink = 0
-  for (let i = 0; i < 1_500_000; i++) {
-    const o = { id: i, name: 'n' + (i & 1023), tags: [i, i + 1, i + 2] }
-    ring[i % ring.length] = o
-    sink += o.tags.length
-  }
-  return sink
-}
-
-for (const [name, interval] of [
-  ['sampling-off', 0],
-  ['sampling-on', 512 * 1024],
-  ['sampling-4k', 4096],
-]) {
-  variants[name] = () => {
-    const memwatch = require(process.env.MEMWATCH_RS)
-    if (interval) memwatch.startSampling({ intervalBytes: interval })
-    churn() // warm-up: the same code optimised in every variant
-    const cpu0 = threadCpuNs()
-    const t0 = process.hrtime.bigint()
-    const sink = churn()
-    const wallMs = ms(t0)
-    const cpuMs = (threadCpuNs() - cpu0) / 1e6
-    const sites = interval ? memwatch.samplingProfile().sites.length : 0
-    out({ wallMs, cpuMs, sink, sites })
-  }
 }
 
 Promise.resolve(variants[variant](variant.endsWith('files') ? arg : Number(arg))).catch((e) => {
