@@ -223,6 +223,11 @@ test("the README's node:test example passes as written, and fails once its code 
     assert.equal(r.status, 1, r.stdout + r.stderr)
     const verdicts = Object.values(tapVerdicts(r.stdout))
     assert.ok(verdicts.length >= 2 && verdicts.every((v) => !v.ok && /LeakError|MEMWATCH_LEAK/.test(v.message)), r.stdout)
+    // assertNoLeak names who holds the leaked sessions, by census or by exact diffs alike.
+    assert.ok(
+      verdicts.some((v) => /Session retained by: .*→ sessions \(Set\) → table → \[\d+\] \(Session\)/.test(v.message)),
+      r.stdout,
+    )
   })
 })
 

@@ -90,8 +90,9 @@ export declare class LeakError extends Error {
   readonly suspects: LeakSuspect[]
   /**
    * Retainer paths found: expectCollected with `retainers: true`, the path to the object's group;
-   * assertNoLeak measured by exact heap diffs, paths to the suspects. `[]` where the measurement has
-   * none (a census records none; expectCollected without `retainers`).
+   * assertNoLeak, paths to the suspects (from its exact heap diffs, or after a census verdict from
+   * one more batch measured by an exact heap diff). `[]` where none was found (expectCollected
+   * without `retainers`).
    */
   readonly retainers: LeakRetainer[]
   /** expectCollected: the object that stayed alive; `null` from assertNoLeak. */

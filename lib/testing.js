@@ -25,7 +25,7 @@ class LeakError extends Error {
     this.code = 'MEMWATCH_LEAK'
     /** assertNoLeak: the groups that grew with the number of calls, most bytes per call first. */
     this.suspects = suspects
-    /** Retainer paths found, `{ what, path, count }`; empty where the measurement has none (a census records none). */
+    /** Retainer paths found, `{ what, path, count }`; empty where none was found or recorded (expectCollected without `retainers`). */
     this.retainers = retainers
     /** expectCollected: the object that stayed alive, `{ what, gcs, waitedMs }`. */
     this.target = target
@@ -402,6 +402,22 @@ function record(run, batches, b, point) {
   if (point.retainers.length) run.retainers = point.retainers
 }
 
+/**
+ * A census records no retainer path. Once censuses have found a leak (a
+ * failing test, so the cost is no pass's), one more batch of calls runs
+ * inside an exact heap diff whose end() looks for the suspects' paths. It
+ * decides nothing: the verdict is already the censuses'. `[]` if the diff
+ * finds none or cannot run.
+ */
+async function explain(fn, sizes, baseline, options, suspects) {
+  try {
+    const run = await measuredRun(fn, sizes.slice(0, 1), baseline, options, measure.diffProbe(memwatch, { retainers: 3, groups: suspects }))
+    return run.retainers
+  } catch {
+    return []
+  }
+}
+
 function leakMessage(found, sizes, warmup, method, retainers) {
   const lines = [
     `assertNoLeak: live objects grew with the number of calls (${warmup} warm-up calls, then batches of ${sizes.join(', ')} calls; measured by ${method === 'census' ? 'heap census' : 'exact heap diffs'}):`,
@@ -414,7 +430,7 @@ function leakMessage(found, sizes, warmup, method, retainers) {
   }
   const paths = retainers.filter((r) => found.some((s) => s.what === r.what))
   if (paths.length) for (const r of paths) lines.push(`  ${r.what} retained by: ${r.path}`)
-  else lines.push(method === 'census' ? '  no retainer path: a census records none' : '  no retainer path: the heap diff found none')
+  else lines.push(method === 'census' ? '  no retainer path: the heap diff after the censuses found none' : '  no retainer path: the heap diff found none')
   return lines.join('\n')
 }
 
@@ -476,9 +492,11 @@ async function assertNoLeak(fn, options) {
     const found = rule.suspects(sizes, second.groups, opts.ignore).filter((s) => candidates.includes(s.what))
     calls.runs = 2
     if (!found.length) return calls
-    const err = new LeakError(leakMessage(found, sizes, warmup, probe.method, second.retainers), {
+    const names = found.map((s) => s.what)
+    const retainers = probe.method === 'census' ? await explain(fn, sizes, baseline, opts, names) : second.retainers
+    const err = new LeakError(leakMessage(found, sizes, warmup, probe.method, retainers), {
       suspects: found,
-      retainers: second.retainers.filter((r) => found.some((s) => s.what === r.what)),
+      retainers: retainers.filter((r) => names.includes(r.what)),
       calls,
     })
     Error.captureStackTrace(err, assertNoLeak)
