@@ -220,14 +220,16 @@ export declare function diffProfiles(before: SamplingProfile, after: SamplingPro
  * Diffs two `.heapsnapshot` files by object id, streaming both (the
  * `memwatch-rs diff` command): memwatch's diff shape, each snapshot's time
  * its file's modification time. With `retainers` (1 to 100), each of the 5
- * groups with the most new nodes also gets up to that many retainer paths
- * (the "after" file is then held as records and edges, and its string
- * table read a second time). Throws an `Error` whose one-line message
- * names the file and what is wrong with it (missing, a directory, empty,
- * not a heap snapshot, truncated). Synchronous: meant for a process that
- * does nothing else meanwhile.
+ * groups with the most new nodes, or each of `groups` (1 to 10 names, only
+ * with `retainers`) that has new nodes, also gets up to that many retainer
+ * paths (the "after" file is then held as records and edges, and its
+ * string table read a second time). Throws an `Error` whose one-line
+ * message names the file and what is wrong with it (missing, a directory,
+ * empty, not a heap snapshot, truncated), or a `TypeError` / `RangeError`
+ * for `groups` without `retainers` or out of bounds. Synchronous: meant for
+ * a process that does nothing else meanwhile.
  */
-export declare function diffSnapshotFiles(before: string, after: string, retainers?: number | undefined | null): HeapDiffResult
+export declare function diffSnapshotFiles(before: string, after: string, retainers?: number | undefined | null, groups?: Array<string> | undefined | null): HeapDiffResult
 
 /** One event for the JS emitter, in the order they happened. */
 export type Event =
@@ -528,6 +530,21 @@ export interface LeakSuspect {
 
 /** What the leak detector thinks of the heap now. */
 export type LeakVerdict = 'flat' | 'suspected' | 'leaking'
+
+/**
+ * Longest group name, in UTF-16 code units (JS string length), a request
+ * may name.
+ */
+export declare const MAX_GROUP_NAME_CHARS: number
+
+/** Groups a request may name (`end({ groups })`, `diffSnapshotFiles`). */
+export declare const MAX_RETAINER_GROUPS: number
+
+/**
+ * Retainer paths per group a request may ask for (`end({ retainers })`,
+ * `diffSnapshotFiles`), for the JS side's own checks.
+ */
+export declare const MAX_RETAINER_PATHS: number
 
 /**
  * The leak detector's status, V8's heap size limit and the GC pause

@@ -67,7 +67,7 @@ test('--help for the command and each subcommand', () => {
     [['help'], /Commands:/],
     [['watch', '--help'], /SIGUSR2[\s\S]*--report FILE\.html[\s\S]*--json FILE[\s\S]*--census[\s\S]*--quiet/],
     [['help', 'watch'], /Usage: memwatch-rs watch/],
-    [['diff', '--help'], /Usage: memwatch-rs diff[\s\S]*--top N[\s\S]*Exit codes/],
+    [['diff', '--help'], /Usage: memwatch-rs diff[\s\S]*--top N[\s\S]*--retainers N[\s\S]*--group NAME[\s\S]*Exit codes/],
     [['diff', '-h'], /Usage: memwatch-rs diff/],
   ]) {
     const r = cli(args)
@@ -88,6 +88,12 @@ test('usage errors: one clear message, a pointer to --help, exit code 2', () => 
     [['diff', 'only-one'], /expected two snapshot files/],
     [['diff', '--top', 'x', 'a', 'b'], /--top needs a whole number/],
     [['diff', '--json', 'a', 'b', 'c'], /expected two snapshot files \(BEFORE AFTER\), got 3/],
+    [['diff', '--retainers', '0', 'a', 'b'], /--retainers needs a whole number of paths per group, 1 to 100, got '0'/],
+    [['diff', '--retainers', '101', 'a', 'b'], /--retainers needs .*got '101'/],
+    [['diff', '--retainers', '2.5', 'a', 'b'], /--retainers needs .*got '2\.5'/],
+    [['diff', '--group', '', 'a', 'b'], /--group needs a group name of 1 to 1024 characters, got 0/],
+    [['diff', '--group', 'x'.repeat(1025), 'a', 'b'], /--group needs a group name of 1 to 1024 characters, got 1025/],
+    [['diff', ...Array.from({ length: 11 }, (_, i) => ['--group', `G${i}`]).flat(), 'a', 'b'], /--group can be given at most 10 times, got 11/],
     [['help', 'nothing'], /no help for 'nothing'/],
   ]) {
     const r = cli(args)
@@ -415,6 +421,40 @@ test('diff: the table, largest change first, --top rows', () => {
   const rows = r.stdout.split('\n\n')[1].trim().split('\n')
   assert.equal(rows.length, 1 + 3 + 1, r.stdout) // header, 3 rows, "… and N more"
   assert.match(rows[4], /and \d+ more groups/)
+})
+
+test('diff --retainers: who holds the new objects, the same paths in the table and in JSON', () => {
+  const { before, after } = snapFiles()
+  const PATH = /^global → kept \(Array\) → \[\d+\] \(CliMarker\)$/
+  const j = cli(['diff', '--json', '--top', '0', '--retainers', '2', before, after])
+  assert.equal(j.status, 0, j.stderr)
+  const d = JSON.parse(j.stdout)
+  const marker = d.change.details.find((x) => x.what === 'CliMarker')
+  assert.equal(marker['+'], 1234)
+  assert.ok(marker.retainers.length >= 1 && marker.retainers.length <= 2, JSON.stringify(marker.retainers))
+  assert.match(marker.retainers[0].path, PATH)
+  assert.ok(d.change.details.filter((x) => x.retainers).length <= 5, 'the 5 groups that grew most at most')
+  const t = cli(['diff', '--top', '0', '--retainers', '2', before, after])
+  assert.equal(t.status, 0, t.stderr)
+  const lines = t.stdout.split('\n')
+  const row = lines.findIndex((l) => /^CliMarker +\+1,234/.test(l))
+  assert.ok(row > 0, t.stdout)
+  assert.match(lines[row + 1], new RegExp(`^ +${marker.retainers[0].count}× global → kept \\(Array\\) → \\[\\d+\\] \\(CliMarker\\)$`))
+})
+
+test('diff --group: only the named groups are explained; a name with nothing new says so', () => {
+  const { before, after } = snapFiles()
+  const j = cli(['diff', '--json', '--top', '0', '--group', 'CliMarker', before, after])
+  assert.equal(j.status, 0, j.stderr)
+  const explained = JSON.parse(j.stdout).change.details.filter((x) => x.retainers)
+  assert.deepEqual(explained.map((x) => x.what), ['CliMarker'])
+  assert.ok(explained[0].retainers.length <= 3, '--group alone means --retainers 3')
+  // One row shown (CliMarker, with its paths under it); Array's paths come after the table.
+  const t = cli(['diff', '--top', '1', '--group', 'CliMarker', '--group', 'Array', '--group', 'NoSuchClass', before, after])
+  assert.equal(t.status, 0, t.stderr)
+  assert.match(t.stdout, /\nCliMarker +\+1,234 .*\n +\d+× global → kept \(Array\) → \[\d+\] \(CliMarker\)\n/)
+  assert.match(t.stdout, /\nArray \(not in the rows above\):\n( +\d+× .+\n)+/)
+  assert.match(t.stdout, /\(no path for NoSuchClass: the after snapshot has no new object of that group\)/)
 })
 
 test('diff: malformed, truncated and non-snapshot files: one line naming the file, exit code 2', () => {

@@ -12,9 +12,8 @@
 const { setImmediate, setTimeout, clearTimeout } = require('node:timers')
 const { CENSUS_UNAVAILABLE } = require('./internal.js')
 
-// What HeapDiff#end({ groups }) takes (src/heap_diff/retainers.rs).
-const MAX_GROUPS = 10
-const MAX_GROUP_CHARS = 1024
+// What HeapDiff#end({ groups }) takes, as the addon defines it.
+const { MAX_RETAINER_GROUPS: MAX_GROUPS, MAX_GROUP_NAME_CHARS: MAX_GROUP_CHARS } = require('./native.js')
 
 /** Resolves on the next turn of the event loop (after pending I/O and immediates). */
 function turn() {

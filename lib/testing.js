@@ -138,8 +138,8 @@ function watchTarget(target, options) {
   return watchObject(fromFactory ? target() : target, fromFactory, diff, options)
 }
 
-// Longest group name HeapDiff#end({ groups }) takes (src/heap_diff/retainers.rs).
-const MAX_GROUP_CHARS = 1024
+// Longest group name HeapDiff#end({ groups }) takes, as the addon defines it.
+const { MAX_GROUP_NAME_CHARS: MAX_GROUP_CHARS } = require('./native.js')
 // Distinct paths asked for: in a generic group (`Object`, `Closure`) some
 // lead to the helper's own new objects, which retainerPathOf() passes over.
 const PATHS = 20

@@ -55,7 +55,7 @@ module.exports = {
         const variants = [
           v('ours-live', 'memwatch-rs: HeapDiff + retainers, in process (2 snapshots + paths)', ['retainers', String(n)]),
           ...(memlab.ok ? [v('memlab-live', 'memlab: in process (3 snapshots + leak analysis)', ['memlab-inprocess', String(n)])] : []),
-          v('ours-files', 'memwatch-rs: JSON reader on 2 snapshot files (diff + paths)', ['ours-files', dir]),
+          v('ours-files', 'memwatch-rs: `memwatch-rs diff --retainers 5` of 2 snapshot files (diff + paths)', ['ours-files', dir]),
           ...(memlab.ok ? [v('memlab-files', 'memlab: leak analysis of 3 snapshot files', ['memlab-files', dir])] : []),
         ]
         console.error(`bench: against memlab, ${memlabRuns} interleaved runs ...`)

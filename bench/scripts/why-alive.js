@@ -13,7 +13,7 @@
 //   make-snapshots N DIR   writes baseline/target/final.heapsnapshot
 //   memlab-files DIR   memlab's analysis of the three files only
 //   ours-files DIR     memwatch-rs's JSON reader on baseline + final: diff and
-//                      retainer paths (diffSnapshotFiles, no V8 snapshot)
+//                      retainer paths (`memwatch-rs diff --retainers 5`, no V8 snapshot)
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -123,9 +123,10 @@ const variants = {
   },
 
   'ours-files'(dir) {
-    const native = require(path.join(process.env.MEMWATCH_RS, 'binding.js'))
+    // What `memwatch-rs diff --retainers 5` runs (its table aside).
+    const { diffFiles } = require(path.join(process.env.MEMWATCH_RS, 'lib', 'cli', 'diff.js'))
     const t0 = process.hrtime.bigint()
-    const d = native.diffSnapshotFiles(path.join(dir, 'baseline.heapsnapshot'), path.join(dir, 'final.heapsnapshot'), 5)
+    const d = diffFiles(path.join(dir, 'baseline.heapsnapshot'), path.join(dir, 'final.heapsnapshot'), 5)
     const wallMs = ms(t0)
     const fresh = d.change.details.find((x) => x.what === 'Fresh')
     out({ wallMs, found: fresh && fresh['+'] === NEW && PATH.test(fresh.retainers[0].path) ? 1 : 0 })

@@ -63,9 +63,15 @@ diff: per constructor, objects new (+) and freed (-) and the bytes changed,
 largest change first.
 
 Options:
-  --json        print the diff as JSON (memwatch's HeapDiff#end() shape)
-  --top N       show only the N largest changes (default 20; 0 = all)
-  -h, --help    this help
+  --json           print the diff as JSON (memwatch's HeapDiff#end() shape)
+  --top N          show only the N largest changes (default 20; 0 = all)
+  --retainers N    who holds the new objects: up to N shortest paths from a
+                   GC root (1 to 100) for each of the 5 groups with the most
+                   new objects
+  --group NAME     explain this group instead (a constructor name as the
+                   table prints it; repeat for up to 10; alone it means
+                   --retainers 3)
+  -h, --help       this help
 
 Exit codes: 0 done, 2 a file is missing, unreadable, not a heap snapshot or
 truncated (one line on stderr names the file and the fault), or a usage error.`,
@@ -83,6 +89,8 @@ const WATCH_OPTIONS = {
 const DIFF_OPTIONS = {
   json: { type: 'boolean' },
   top: { type: 'string' },
+  retainers: { type: 'string' },
+  group: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 }
 
@@ -161,7 +169,26 @@ function parseCommandLine(argv) {
         throw new UsageError(`--top needs a whole number of rows (0 = all), got '${values.top}'`, 'diff')
       }
     }
-    return { command: 'diff', before: positionals[0], after: positionals[1], json: Boolean(values.json), top }
+    // The addon's bounds (loaded only when asked: help and plain diffs parse without it).
+    const limits = () => require('../native.js')
+    let retainers = null
+    if (values.retainers !== undefined) {
+      const MAX_PATHS = limits().MAX_RETAINER_PATHS
+      retainers = Number(values.retainers)
+      if (!/^\d+$/.test(values.retainers) || retainers < 1 || retainers > MAX_PATHS) {
+        throw new UsageError(`--retainers needs a whole number of paths per group, 1 to ${MAX_PATHS}, got '${values.retainers}'`, 'diff')
+      }
+    }
+    const groups = values.group || null
+    if (groups) {
+      const { MAX_RETAINER_GROUPS: MAX_GROUPS, MAX_GROUP_NAME_CHARS: MAX_GROUP_CHARS } = limits()
+      if (groups.length > MAX_GROUPS) throw new UsageError(`--group can be given at most ${MAX_GROUPS} times, got ${groups.length}`, 'diff')
+      for (const g of groups) {
+        if (g.length === 0 || g.length > MAX_GROUP_CHARS) throw new UsageError(`--group needs a group name of 1 to ${MAX_GROUP_CHARS} characters, got ${g.length}`, 'diff')
+      }
+      if (retainers === null) retainers = 3
+    }
+    return { command: 'diff', before: positionals[0], after: positionals[1], json: Boolean(values.json), top, retainers, groups }
   }
   if (first.startsWith('-')) throw new UsageError(`unknown option '${first}' (before a command)`)
   throw new UsageError(`unknown command '${first}': the commands are watch and diff`)

@@ -31,26 +31,73 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Retainer paths per group a request may ask for (`end({ retainers })`,
+/// `diffSnapshotFiles`), for the JS side's own checks.
+#[napi]
+pub const MAX_RETAINER_PATHS: u32 = MAX_PATHS;
+
+/// Groups a request may name (`end({ groups })`, `diffSnapshotFiles`).
+#[napi]
+pub const MAX_RETAINER_GROUPS: u32 = MAX_GROUPS as u32;
+
+/// Longest group name, in UTF-16 code units (JS string length), a request
+/// may name.
+#[napi]
+pub const MAX_GROUP_NAME_CHARS: u32 = MAX_GROUP_CHARS as u32;
+
 /// Diffs two `.heapsnapshot` files by object id, streaming both (the
 /// `memwatch-rs diff` command): memwatch's diff shape, each snapshot's time
 /// its file's modification time. With `retainers` (1 to 100), each of the 5
-/// groups with the most new nodes also gets up to that many retainer paths
-/// (the "after" file is then held as records and edges, and its string
-/// table read a second time). Throws an `Error` whose one-line message
-/// names the file and what is wrong with it (missing, a directory, empty,
-/// not a heap snapshot, truncated). Synchronous: meant for a process that
-/// does nothing else meanwhile.
+/// groups with the most new nodes, or each of `groups` (1 to 10 names, only
+/// with `retainers`) that has new nodes, also gets up to that many retainer
+/// paths (the "after" file is then held as records and edges, and its
+/// string table read a second time). Throws an `Error` whose one-line
+/// message names the file and what is wrong with it (missing, a directory,
+/// empty, not a heap snapshot, truncated), or a `TypeError` / `RangeError`
+/// for `groups` without `retainers` or out of bounds. Synchronous: meant for
+/// a process that does nothing else meanwhile.
 #[napi]
 pub fn diff_snapshot_files(
     env: Env,
     before: String,
     after: String,
     retainers: Option<u32>,
+    groups: Option<Vec<String>>,
 ) -> Result<HeapDiffResult> {
+    const API: &str = "diffSnapshotFiles";
+    if let Some(names) = &groups {
+        if retainers.is_none() {
+            return Err(throw(
+                &env,
+                Throw::Type,
+                &format!("{API}: groups needs retainers, the number of paths per group"),
+            ));
+        }
+        let bad = names.is_empty()
+            || names.len() > MAX_GROUPS
+            || names
+                .iter()
+                .any(|g| g.is_empty() || g.encode_utf16().count() > MAX_GROUP_CHARS);
+        if bad {
+            return Err(throw(
+                &env,
+                Throw::Range,
+                &format!(
+                    "{API}: groups must be 1 to {MAX_GROUPS} non-empty names of at most {MAX_GROUP_CHARS} characters"
+                ),
+            ));
+        }
+    }
     let (before, after) = (Path::new(&before), Path::new(&after));
     match retainers {
         None => diff_files(before, after),
-        Some(n) => diff_files_explained(before, after, n.clamp(1, MAX_PATHS)),
+        Some(n) => {
+            let ask = Ask {
+                n: n.clamp(1, MAX_PATHS),
+                groups,
+            };
+            diff_files_explained(before, after, &ask)
+        }
     }
     .map(HeapDiffResult::from)
     .map_err(|m| throw(&env, Throw::Plain, &m))

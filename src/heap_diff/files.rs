@@ -33,15 +33,19 @@ pub fn diff_files(before: &Path, after: &Path) -> Result<Diff, String> {
     Ok(builder.finish_resolved(&groups, after_ms, |raw| names.group(raw)))
 }
 
-/// [`diff_files`] with up to `n` retainer paths for each of the groups that
-/// grew most ([`retainers::pick`]).
-pub fn diff_files_explained(before: &Path, after: &Path, n: u32) -> Result<Diff, String> {
+/// [`diff_files`] with retainer paths for the groups `ask` picks: those
+/// that grew most, or those it names ([`retainers::pick`]).
+pub fn diff_files_explained(
+    before: &Path,
+    after: &Path,
+    ask: &retainers::Ask,
+) -> Result<Diff, String> {
     let (before_file, before_ms) = open(before)?;
     let (_, after_ms) = open(after)?;
     let mut groups = Groups::new(&[]);
     let records = read_records(before_file, &mut groups).map_err(|e| bad(before, &e.0))?;
     let set = RecordSet::new(records, &groups, before_ms);
-    diff_explained(&set, &mut groups, after, after_ms, &retainers::Ask::top(n))
+    diff_explained(&set, &mut groups, after, after_ms, ask)
 }
 
 /// Reads a snapshot file into a record set (the JSON source's "before").

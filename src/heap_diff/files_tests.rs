@@ -171,7 +171,7 @@ fn two_files_give_the_diff_and_the_path_of_what_grew() {
     std::fs::write(&before, chain_snapshot(3)).unwrap();
     std::fs::write(&after, chain_snapshot(40)).unwrap();
     let plain = diff_files(&before, &after).unwrap();
-    let d = diff_files_explained(&before, &after, 2).unwrap();
+    let d = diff_files_explained(&before, &after, &retainers::Ask::top(2)).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     let fresh = |d: &Diff| {
         d.details
@@ -206,11 +206,44 @@ fn two_files_give_the_diff_and_the_path_of_what_grew() {
 }
 
 #[test]
+fn named_groups_get_paths_and_no_other_group_does() {
+    let dir = std::env::temp_dir().join(format!("memwatch-files-groups-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (before, after) = (
+        dir.join("before.heapsnapshot"),
+        dir.join("after.heapsnapshot"),
+    );
+    std::fs::write(&before, chain_snapshot(3)).unwrap();
+    std::fs::write(&after, chain_snapshot(40)).unwrap();
+    let ask = |names: &[&str]| retainers::Ask {
+        n: 1,
+        groups: Some(names.iter().map(|g| g.to_string()).collect()),
+    };
+    let fresh = diff_files_explained(&before, &after, &ask(&["Fresh"])).unwrap();
+    let none = diff_files_explained(&before, &after, &ask(&["NoSuchGroup"])).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let explained = |d: &Diff| -> Vec<String> {
+        d.details
+            .iter()
+            .filter(|x| x.retainers.is_some())
+            .map(|x| x.what.clone())
+            .collect()
+    };
+    assert_eq!(explained(&fresh), ["Fresh"]);
+    // Fresh grew (the top-5 pick explains it), but was not named.
+    assert!(none
+        .details
+        .iter()
+        .any(|x| x.what == "Fresh" && x.added > 0));
+    assert!(explained(&none).is_empty());
+}
+
+#[test]
 fn a_missing_file_with_retainers_is_an_error_naming_it() {
     let e = diff_files_explained(
         Path::new("/nonexistent/a.heapsnapshot"),
         Path::new("/nonexistent/b"),
-        1,
+        &retainers::Ask::top(1),
     )
     .unwrap_err();
     assert!(e.contains("/nonexistent/a.heapsnapshot"), "{e}");
