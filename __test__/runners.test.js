@@ -48,7 +48,9 @@ function json(text) {
 }
 
 const LEAK_COLLECT = /expectCollected: the Session object was not garbage-collected within 300 ms/
-const LEAK_GROWTH = /assertNoLeak: live objects grew with the number of calls[^\n]*\n(?: {2}[^\n]*\n)*? {2}Session +\+1 objects and \+\d+(?:\.\d+)? bytes per call \(per batch: \+10, \+20, \+30 objects;/
+// ... and names who holds the sessions (by census, one more batch measured by an exact heap diff).
+const LEAK_GROWTH =
+  /assertNoLeak: live objects grew with the number of calls[^\n]*\n(?: {2}[^\n]*\n)*? {2}Session +\+1 objects and \+\d+(?:\.\d+)? bytes per call \(per batch: \+10, \+20, \+30 objects;[\s\S]*\n {2}Session retained by: [^\n]* → \[\d+\] \(Session\)/
 
 /**
  * Verdicts from a runner's report: `{ title: { ok, message } }`, checked
