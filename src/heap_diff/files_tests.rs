@@ -160,9 +160,10 @@ fn chain_snapshot(fresh: u32) -> String {
     )
 }
 
-#[test]
-fn two_files_give_the_diff_and_the_path_of_what_grew() {
-    let dir = std::env::temp_dir().join(format!("memwatch-files-test-{}", std::process::id()));
+/// A fresh folder (named by `tag` and the process) with `before` and `after`
+/// chain snapshots: 3 `Fresh` objects, then 40.
+fn chain_files(tag: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("memwatch-files-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (before, after) = (
         dir.join("before.heapsnapshot"),
@@ -170,6 +171,12 @@ fn two_files_give_the_diff_and_the_path_of_what_grew() {
     );
     std::fs::write(&before, chain_snapshot(3)).unwrap();
     std::fs::write(&after, chain_snapshot(40)).unwrap();
+    (dir, before, after)
+}
+
+#[test]
+fn two_files_give_the_diff_and_the_path_of_what_grew() {
+    let (dir, before, after) = chain_files("paths");
     let plain = diff_files(&before, &after).unwrap();
     let d = diff_files_explained(&before, &after, &retainers::Ask::top(2)).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
@@ -207,14 +214,7 @@ fn two_files_give_the_diff_and_the_path_of_what_grew() {
 
 #[test]
 fn named_groups_get_paths_and_no_other_group_does() {
-    let dir = std::env::temp_dir().join(format!("memwatch-files-groups-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (before, after) = (
-        dir.join("before.heapsnapshot"),
-        dir.join("after.heapsnapshot"),
-    );
-    std::fs::write(&before, chain_snapshot(3)).unwrap();
-    std::fs::write(&after, chain_snapshot(40)).unwrap();
+    let (dir, before, after) = chain_files("groups");
     let ask = |names: &[&str]| retainers::Ask {
         n: 1,
         groups: Some(names.iter().map(|g| g.to_string()).collect()),
