@@ -82,7 +82,7 @@ module.exports = {
       )
     }
     notes.push(
-      'Time is the check alone (the calls, forced GCs and heap snapshots), not the process start or the server start. leakage: 30 calls between 6 heap diffs (181 calls, 12 snapshots, 12 forced GCs; the async calls run 30 at a time). memwatch-rs: 30 warm-up calls, then 60 calls in batches of 10, 20, 30, with a census before and after each batch (4 in all, each running V8\'s full GCs; no snapshot when nothing grows) or, where no census works, two heap snapshots; a second run per batch when something grows. Node\'s fetch keeps a resource-timing entry per request until 250 are buffered: assertNoLeak warms up until that buffer is full; leakage reports it as a leak.',
+      'Time is the check alone (the calls, forced GCs and heap snapshots), not the process start or the server start. leakage: 30 calls between 6 heap diffs (181 calls, 12 snapshots, 12 forced GCs; the async calls run 30 at a time). memwatch-rs: 30 warm-up calls, then 60 calls in batches of 10, 20, 30, with a census before and after each batch (4 in all, each running V8\'s full GCs; no snapshot when nothing grows) or, where no census works, two heap snapshots; a second run per batch when something grows; when the censuses find a leak, one more batch of 10 calls inside an exact heap diff (two snapshots) for the suspects\' retainer paths. Node\'s fetch keeps a resource-timing entry per request until 250 are buffered: assertNoLeak warms up until that buffer is full; leakage reports it as a leak.',
     )
     return {
       what:
