@@ -65,7 +65,7 @@ test('--help for the command and each subcommand', () => {
   for (const [args, want] of [
     [['--help'], /memwatch-rs watch \[options\] -- <command>/],
     [['help'], /Commands:/],
-    [['watch', '--help'], /SIGUSR2[\s\S]*--report FILE\.html[\s\S]*--json FILE[\s\S]*--census[\s\S]*--quiet/],
+    [['watch', '--help'], /SIGUSR2[\s\S]*--report FILE\.html[\s\S]*--json FILE[\s\S]*--census[\s\S]*--sampling[\s\S]*--quiet/],
     [['help', 'watch'], /Usage: memwatch-rs watch/],
     [['diff', '--help'], /Usage: memwatch-rs diff[\s\S]*--top N[\s\S]*--retainers N[\s\S]*--group NAME[\s\S]*Exit codes/],
     [['diff', '-h'], /Usage: memwatch-rs diff/],
@@ -139,6 +139,40 @@ test('watch --census: a census of the program at its start and at the report, th
   const f = run({ MEMWATCH_FORCE_FALLBACK: '1' })
   assert.match(f.error, /fallback/)
   assert.deepEqual(f.groups, [])
+})
+
+test('watch --sampling: sampling runs in the program, lent: its own startSampling() takes over; the fallback says why', () => {
+  // The program checks that sampling runs before it asks (its profile reads),
+  // then starts its own with other settings, which must not throw.
+  // (In a timer: the preload's socket connects first, so the report sees the process.)
+  const program = [
+    `const memwatch = require(${JSON.stringify(ROOT)})`,
+    'setTimeout(() => {',
+    '  try {',
+    '    const lent = memwatch.samplingProfile()',
+    '    const own = memwatch.startSampling({ intervalBytes: 8192 })',
+    '    console.log(`lent ${lent.intervalBytes}, own ${own.intervalBytes}, stopped ${memwatch.stopSampling()}`)',
+    '  } catch (e) {',
+    '    console.log(`error: ${e.message}`)',
+    '  }',
+    '}, 200)',
+  ].join('\n')
+  const run = (env) => {
+    const json = tmpFile('sampling.json')
+    const r = cli(['watch', '--sampling', '--quiet', '--report', tmpFile('sampling.html'), '--json', json, '--', process.execPath, '-e', program], {
+      env: { ...process.env, ...env },
+    })
+    assert.equal(r.status, 0, r.stderr)
+    return { r, data: JSON.parse(fs.readFileSync(json, 'utf8')) }
+  }
+  const v8 = run({ MEMWATCH_FORCE_FALLBACK: '' })
+  assert.equal(v8.r.stdout, 'lent 524288, own 8192, stopped true\n')
+  assert.deepEqual(v8.data.sampling, { requested: true })
+  assert.deepEqual(v8.data.processes[0].sampling, { interval_bytes: 524288, stack_depth: 64 })
+  // Fallback backend: no sampling; the report says why, and the program gets the error it gets unwatched.
+  const fb = run({ MEMWATCH_FORCE_FALLBACK: '1' })
+  assert.match(fb.r.stdout, /^error: allocation sampling is not running in this thread/)
+  assert.match(fb.data.processes[0].sampling.error, /V8 backend/)
 })
 
 test('watch: the program exits with its own code; every full GC is a line and a report entry', () => {
@@ -296,10 +330,12 @@ test('watch --json: the documented schema', () => {
   assert.equal(data.reason, 'exit')
   assert.deepEqual(Object.keys(data.exit).sort(), ['code', 'signal', 't'])
   assert.deepEqual(data.census, { requested: false })
+  assert.deepEqual(data.sampling, { requested: false })
   const [p] = data.processes
-  for (const k of ['label', 'pid', 'thread', 'main', 'argv', 'node', 'backend', 'error', 'started', 'ended', 'exit_code', 'summary', 'gcs', 'leaks', 'census']) {
+  for (const k of ['label', 'pid', 'thread', 'main', 'argv', 'node', 'backend', 'error', 'started', 'ended', 'exit_code', 'summary', 'gcs', 'leaks', 'census', 'sampling']) {
     assert.ok(k in p, `process.${k}`)
   }
+  assert.equal(p.sampling, null)
   assert.deepEqual(Object.keys(p.summary).sort(), ['first_base', 'floor_growth', 'gcs', 'heap_limit', 'last_base', 'leaks', 'max_pause_ms'])
   for (const g of p.gcs) {
     for (const k of ['t', 'n', 'base', 'floor', 'pause_ms', 'heap_limit']) assert.equal(typeof g[k], 'number', `gcs[].${k}`)

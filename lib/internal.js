@@ -18,4 +18,13 @@ const HOLD = Symbol('memwatch-rs: hold the leak detector')
  */
 const CENSUS_UNAVAILABLE = Symbol('memwatch-rs: why no census here')
 
-module.exports = { HOLD, CENSUS_UNAVAILABLE }
+/**
+ * `memwatch[LEND_SAMPLING]()`: starts allocation sampling with the default
+ * settings on loan (the watch CLI's --sampling): a later
+ * `memwatch.startSampling(options)` by the program takes it over with its
+ * own options instead of throwing that sampling already runs. Returns the
+ * settings in force.
+ */
+const LEND_SAMPLING = Symbol('memwatch-rs: sampling on loan')
+
+module.exports = { HOLD, CENSUS_UNAVAILABLE, LEND_SAMPLING }

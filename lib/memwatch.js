@@ -8,7 +8,7 @@
 const { EventEmitter } = require('node:events')
 const native = require('./native.js')
 const { createFallback } = require('./fallback.js')
-const { HOLD, CENSUS_UNAVAILABLE } = require('./internal.js')
+const { HOLD, CENSUS_UNAVAILABLE, LEND_SAMPLING } = require('./internal.js')
 
 class MemWatch extends EventEmitter {}
 
@@ -191,5 +191,6 @@ memwatch.stopSampling = sampling.stopSampling
 memwatch.samplingProfile = sampling.samplingProfile
 memwatch.writeProfile = sampling.writeProfile
 memwatch.diffProfiles = sampling.diffProfiles
+Object.defineProperty(memwatch, LEND_SAMPLING, { value: sampling.lendSampling })
 
 module.exports = memwatch

@@ -9,6 +9,9 @@
  * @param {object} native the binding
  */
 module.exports = function makeSampling(native) {
+  // Sampling started by memwatch[LEND_SAMPLING]() and not yet taken over
+  // or stopped. One module instance per thread, as the sampler is.
+  let lent = false
   const arity = (name, max, got) => {
     if (got > max) {
       const takes = max === 0 ? 'takes no arguments' : `takes ${max === 1 ? 'one argument' : `${max} arguments`}`
@@ -21,13 +24,32 @@ module.exports = function makeSampling(native) {
     /** Starts sampling allocations in this thread; returns the settings in force. */
     startSampling(options) {
       arity('startSampling(options)', 1, arguments.length)
-      return native.startSampling(options)
+      if (!lent) return native.startSampling(options)
+      // The program takes over the watcher's sampling with its own options;
+      // if they are refused, the loan goes on as it was.
+      native.stopSampling()
+      lent = false
+      try {
+        return native.startSampling(options)
+      } catch (err) {
+        native.startSampling()
+        lent = true
+        throw err
+      }
     },
 
     /** Stops sampling in this thread; false if it was not running. */
     stopSampling() {
       arity('stopSampling()', 0, arguments.length)
+      lent = false
       return native.stopSampling()
+    },
+
+    /** Starts sampling with the default settings, on loan (lib/internal.js, LEND_SAMPLING). */
+    lendSampling() {
+      const settings = native.startSampling()
+      lent = true
+      return settings
     },
 
     /** The live sampled allocations by allocation stack, largest first. */

@@ -115,10 +115,11 @@ done
 
 # 4. The leak detector's scenario table at real speed, and alongside it
 # (the table keeps less than one core busy) `memwatch-rs watch` on the soak
-# server with a session leak under load.
-step "leak scenarios end to end (${MEMWATCH_SCENARIO_BACKENDS:-v8}), and watch on the leaking soak server"
+# server with a session leak under load, then on the README's demo:why with
+# --sampling.
+step "leak scenarios end to end (${MEMWATCH_SCENARIO_BACKENDS:-v8}), watch on the leaking soak server and on demo:why"
 MEMWATCH_SCENARIO_BACKENDS="${MEMWATCH_SCENARIO_BACKENDS:-v8}" node --test --test-concurrency=2 \
-  __test__/full/leak-scenarios.test.js __test__/full/watch-soak.test.js
+  __test__/full/leak-scenarios.test.js __test__/full/watch-soak.test.js __test__/full/why-demo.test.js
 
 # 5. What users install.
 step "npm run package (release tarballs into dist/)"

@@ -47,6 +47,11 @@ Options:
   --json FILE         also write the report's data as JSON
   --census            add a heap census (object counts by constructor) at
                       start and at each report
+  --sampling          run V8's sampling heap profiler in every process and
+                      worker: each leak names the allocation sites (function,
+                      file:line) whose live memory grew (about 1% of a core
+                      per GiB/s the program allocates; yields to a program
+                      that starts sampling itself)
   --quiet             no line per full GC (leak events are still printed)
   -h, --help          this help
 
@@ -82,6 +87,7 @@ const WATCH_OPTIONS = {
   report: { type: 'string' },
   json: { type: 'string' },
   census: { type: 'boolean' },
+  sampling: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 }
@@ -153,6 +159,7 @@ function parseCommandLine(argv) {
       report: values.report,
       json: values.json,
       census: Boolean(values.census),
+      sampling: Boolean(values.sampling),
       quiet: Boolean(values.quiet),
     }
   }

@@ -52,8 +52,10 @@ function start(socketPath) {
   }
 
   let memwatch
+  let LEND_SAMPLING
   try {
     memwatch = require('../../index.js')
+    ;({ LEND_SAMPLING } = require('../internal.js'))
   } catch (err) {
     send({ ...hello, type: 'error', message: String((err && err.message) || err).split('\n')[0] })
     socket.end()
@@ -102,6 +104,19 @@ function start(socketPath) {
       send({ type: 'census', start: censusStart, now: memwatch.census() })
     } catch (e) {
       send({ type: 'census', error: why(e) })
+    }
+  }
+
+  // --sampling: V8's sampling heap profiler, lent to the program: a
+  // program that starts sampling itself takes it over (lib/sampling.js),
+  // and its leak events still carry the sites. Where it cannot run, the
+  // report says why.
+  if (process.env.MEMWATCH_RS_SAMPLING === '1') {
+    try {
+      const { intervalBytes, stackDepth } = memwatch[LEND_SAMPLING]()
+      send({ type: 'sampling', interval_bytes: intervalBytes, stack_depth: stackDepth })
+    } catch (e) {
+      send({ type: 'sampling', error: why(e) })
     }
   }
 

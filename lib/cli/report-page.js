@@ -81,8 +81,17 @@
       section.append(el('h3', {}, `Leak events (${p.leaks.length})`))
       for (const l of p.leaks) section.append(leakBlock(l))
     }
+    if (p.sampling && p.sampling.error) {
+      section.append(el('h3', {}, 'Allocation sampling'), el('p', { class: 'note' }, `not available in this process: ${p.sampling.error}`))
+    }
     if (p.census) section.append(censusBlock(p.census))
     return section
+  }
+
+  /** A sampled frame as a stack trace names it. */
+  function frameName(f) {
+    const where = f.script ? ` (${String(f.script).replace(/^file:\/\//, '')}${f.line ? `:${f.line}:${f.column}` : ''})` : ''
+    return `${f.function || '(anonymous)'}${where}`
   }
 
   function leakBlock(l) {
@@ -110,6 +119,33 @@
               {},
               l.suspects.map((x) =>
                 el('tr', {}, el('td', { class: 'mono' }, String(x.what)), el('td', { class: 'num' }, count(x.count)), el('td', { class: 'num' }, format.bytes(x.size_bytes))),
+              ),
+            ),
+          ),
+        ),
+      )
+    }
+    const sites = Array.isArray(l.sites) ? l.sites.filter((x) => x.bytes > 0 && Array.isArray(x.frames) && x.frames.length) : []
+    if (sites.length) {
+      lines.push(
+        el('p', {}, 'Allocated by (live sampled memory that grew):'),
+        el(
+          'div',
+          { class: 'table' },
+          el(
+            'table',
+            { class: 'sites' },
+            el('thead', {}, el('tr', {}, el('th', {}, 'allocation site, then its callers'), el('th', { class: 'num' }, 'grew by'))),
+            el(
+              'tbody',
+              {},
+              sites.map((x) =>
+                el(
+                  'tr',
+                  {},
+                  el('td', { class: 'mono' }, frameName(x.frames[0]), x.frames.length > 1 ? el('span', { class: 'note' }, ` ← ${x.frames.slice(1, 4).map((f) => f.function || '(anonymous)').join(' ← ')}`) : null),
+                  el('td', { class: 'num' }, format.bytes(x.bytes)),
+                ),
               ),
             ),
           ),

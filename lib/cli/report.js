@@ -50,6 +50,7 @@ function leakEntry(event) {
   const until = first(info, ['limit_in_ms', 'limitInMs', 'time_to_limit_ms', 'timeToLimitMs'])
   if (until !== undefined) out.limit_in_ms = until
   if (Array.isArray(info.suspects)) out.suspects = info.suspects
+  if (Array.isArray(info.sites)) out.sites = info.sites
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
   return out
 }
@@ -112,6 +113,7 @@ function reportData(state) {
       gcs,
       leaks: p.leaks.map(leakEntry),
       census: p.census ? censusEntry(p.census) : null,
+      sampling: p.sampling || null,
     })
   }
   return {
@@ -123,6 +125,7 @@ function reportData(state) {
     reason: state.reason,
     exit: state.exit,
     census: { requested: state.census },
+    sampling: { requested: Boolean(state.sampling) },
     workers: 'watched: each worker thread that runs the preload is a process entry with its thread id',
     processes,
   }

@@ -88,6 +88,7 @@ function watch(opts) {
     exit: null,
     reason: 'running',
     census: opts.census,
+    sampling: opts.sampling,
     processes: new Map(),
   }
   const connections = new Set()
@@ -117,6 +118,7 @@ function watch(opts) {
         gcs: [],
         leaks: [],
         census: null,
+        sampling: null,
       }
       state.processes.set(key, p)
     }
@@ -144,6 +146,8 @@ function watch(opts) {
     } else if (m.type === 'leak') {
       p.leaks.push(m)
       say(`${p.label} LEAK ${leakLine(m)}`)
+    } else if (m.type === 'sampling') {
+      p.sampling = typeof m.error === 'string' ? { error: m.error.slice(0, 500) } : { interval_bytes: m.interval_bytes, stack_depth: m.stack_depth }
     } else if (m.type === 'census') {
       p.census = typeof m.error === 'string' ? { error: m.error.slice(0, 500) } : { start: m.start, now: m.now }
       if (conn.censusWaiter) conn.censusWaiter()
@@ -222,6 +226,8 @@ function watch(opts) {
       }
       if (opts.census) env.MEMWATCH_RS_CENSUS = '1'
       else delete env.MEMWATCH_RS_CENSUS
+      if (opts.sampling) env.MEMWATCH_RS_SAMPLING = '1'
+      else delete env.MEMWATCH_RS_SAMPLING
       say(`watching '${opts.program.join(' ')}'; report: ${html}${json ? `, ${json}` : ''} (on exit, Ctrl-C, or kill -USR2 ${process.pid})`)
       try {
         child = spawn(opts.program[0], opts.program.slice(1), { stdio: 'inherit', env })
@@ -314,7 +320,26 @@ function leakLine(m) {
   if (Array.isArray(m.suspects) && m.suspects.length) {
     parts.push('suspects: ' + m.suspects.slice(0, 3).map((s) => `${s.what} ×${s.count} (${format.bytes(s.size_bytes)})`).join(', '))
   }
+  const sites = Array.isArray(m.sites) ? m.sites.filter((s) => s.bytes > 0 && Array.isArray(s.frames) && s.frames.length) : []
+  if (sites.length) parts.push('allocated by: ' + sites.slice(0, 2).map((s) => `${siteLabel(s.frames)} +${format.bytes(s.bytes)}`).join(', '))
   return parts.join(' | ')
+}
+
+/**
+ * A site by its allocating frame, and when that one is V8's own (a builtin
+ * such as `repeat`, no script), by the first caller that has a script too:
+ * `repeat ← handle (/app/server.js:12:3)`.
+ */
+function siteLabel(frames) {
+  if (frames[0].script) return siteName(frames[0])
+  const caller = frames.find((f) => f.script)
+  return caller ? `${frames[0].function || '(anonymous)'} ← ${siteName(caller)}` : siteName(frames[0])
+}
+
+/** A sampled frame as a stack trace names it: `fn (file:line:col)`, or `fn` for V8's own. */
+function siteName(f) {
+  const where = f.script ? ` (${f.script.replace(/^file:\/\//, '')}${f.line ? `:${f.line}:${f.column}` : ''})` : ''
+  return `${f.function || '(anonymous)'}${where}`
 }
 
 module.exports = { watch, nodeOptions, inTerminalForeground }

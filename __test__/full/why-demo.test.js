@@ -1,0 +1,58 @@
+'use strict'
+
+// The README's way from a `leak` event to the code that leaks, run as a user
+// would: `npm run demo:why` (examples/why-alive.js) under
+// `memwatch-rs watch --sampling`. The demo samples allocations itself, so
+// this also checks that a program's own startSampling() takes over the
+// watcher's sampling instead of failing. test:full only (about a minute).
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+const { ROOT } = require('../helpers')
+
+const BIN = path.join(ROOT, 'bin', 'memwatch-rs.js')
+const DEMO = path.join(ROOT, 'examples', 'why-alive.js')
+// `handleRequests (/…/examples/why-alive.js:LINE:COL)`, the line where the demo defines it.
+const LINE = fs.readFileSync(DEMO, 'utf8').split('\n').findIndex((l) => l.startsWith('function handleRequests(')) + 1
+const SITE = new RegExp(`handleRequests \\(${DEMO.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${LINE}:\\d+\\)`)
+const PATH = /\d+× global → app \(Object\) → sessions \(Map\) → table → \[\d+\] \(Session\)\n/
+
+test('demo:why under watch --sampling: the leak, the allocating function and line, who holds it', { timeout: 180_000 }, () => {
+  assert.ok(LINE > 0)
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memwatch-why-demo-'))
+  try {
+    const json = path.join(tmp, 'why.json')
+    const r = spawnSync(process.execPath, [BIN, 'watch', '--sampling', '--quiet', '--report', path.join(tmp, 'why.html'), '--json', json, '--', process.execPath, DEMO], {
+      cwd: tmp,
+      encoding: 'utf8',
+      timeout: 170_000,
+    })
+    // The demo itself: it found the leak before giving up (exit code 1 after 120 s).
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /LEAK: heap growth over \d+ GCs/)
+    assert.match(r.stdout, /allocated by \(live sampled bytes that grew since the detector started\):\n +[\d.]+ MB {2}/)
+    assert.match(r.stdout, SITE, 'the leak event names the function that allocates the sessions')
+    assert.match(r.stdout, /Session: \+\d+ /)
+    assert.match(r.stdout, PATH, 'the heap diff says the sessions Map holds them')
+    // The watcher: its sampling was taken over by the demo's, and its LEAK line names the same site.
+    const leakLine = r.stderr.split('\n').find((l) => /why-alive\.js\[\d+\] LEAK /.test(l))
+    assert.ok(leakLine, r.stderr)
+    assert.match(leakLine, new RegExp(`\\| allocated by: ${SITE.source} \\+[\\d.]+ [KMG]?B`))
+    const data = JSON.parse(fs.readFileSync(json, 'utf8'))
+    assert.deepEqual(data.sampling, { requested: true })
+    const [p] = data.processes
+    assert.deepEqual(p.sampling, { interval_bytes: 524288, stack_depth: 64 })
+    assert.equal(p.exit_code, 0)
+    const site = p.leaks[0].sites[0]
+    assert.equal(site.frames[0].function, 'handleRequests')
+    assert.equal(site.frames[0].script, DEMO)
+    assert.equal(site.frames[0].line, LINE)
+    assert.ok(site.bytes > 1e6, `grew ${site.bytes} bytes`)
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+})
