@@ -21,12 +21,15 @@ const LINE = fs.readFileSync(DEMO, 'utf8').split('\n').findIndex((l) => l.starts
 const SITE = new RegExp(`handleRequests \\(${DEMO.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${LINE}:\\d+\\)`)
 const PATH = /\d+× global → app \(Object\) → sessions \(Map\) → table → \[\d+\] \(Session\)\n/
 
-test('demo:why under watch --sampling: the leak, the allocating function and line, who holds it', { timeout: 180_000 }, () => {
+const CHROMIUM = '/usr/bin/chromium'
+
+test('demo:why under watch --sampling: the leak, the allocating function and line, who holds it', { timeout: 240_000 }, async () => {
   assert.ok(LINE > 0)
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memwatch-why-demo-'))
   try {
     const json = path.join(tmp, 'why.json')
-    const r = spawnSync(process.execPath, [BIN, 'watch', '--sampling', '--quiet', '--report', path.join(tmp, 'why.html'), '--json', json, '--', process.execPath, DEMO], {
+    const report = path.join(tmp, 'why.html')
+    const r = spawnSync(process.execPath, [BIN, 'watch', '--sampling', '--quiet', '--report', report, '--json', json, '--', process.execPath, DEMO], {
       cwd: tmp,
       encoding: 'utf8',
       timeout: 170_000,
@@ -52,6 +55,30 @@ test('demo:why under watch --sampling: the leak, the allocating function and lin
     assert.equal(site.frames[0].script, DEMO)
     assert.equal(site.frames[0].line, LINE)
     assert.ok(site.bytes > 1e6, `grew ${site.bytes} bytes`)
+    // The HTML report, in a real browser, on a phone: the site and its line
+    // in the leak's table, no error, no sideways scrolling.
+    if (fs.existsSync(CHROMIUM)) {
+      const { chromium } = require('playwright-core')
+      const browser = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+      })
+      try {
+        const page = await browser.newPage()
+        await page.setViewportSize({ width: 390, height: 844 })
+        const problems = []
+        page.on('pageerror', (e) => problems.push(e.message))
+        await page.goto(`file://${report}`)
+        await page.waitForSelector('.leak table.sites')
+        const first = await page.textContent('.leak table.sites tbody tr')
+        assert.match(first, SITE)
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling')
+        assert.deepEqual(problems, [])
+      } finally {
+        await browser.close()
+      }
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }

@@ -88,6 +88,18 @@
     return section
   }
 
+  /**
+   * A site's next callers by name; when the allocating frame is V8's own (a
+   * builtin, no script), the first caller with a script also by its place.
+   */
+  function callers(frames) {
+    const placed = frames[0].script ? null : frames.find((f) => f.script)
+    return frames
+      .slice(1, 4)
+      .map((f) => (f === placed ? frameName(f) : f.function || '(anonymous)'))
+      .join(' ← ')
+  }
+
   /** A sampled frame as a stack trace names it. */
   function frameName(f) {
     const where = f.script ? ` (${String(f.script).replace(/^file:\/\//, '')}${f.line ? `:${f.line}:${f.column}` : ''})` : ''
@@ -143,7 +155,7 @@
                 el(
                   'tr',
                   {},
-                  el('td', { class: 'mono' }, frameName(x.frames[0]), x.frames.length > 1 ? el('span', { class: 'note' }, ` ← ${x.frames.slice(1, 4).map((f) => f.function || '(anonymous)').join(' ← ')}`) : null),
+                  el('td', { class: 'mono' }, frameName(x.frames[0]), x.frames.length > 1 ? el('span', { class: 'note' }, ` ← ${callers(x.frames)}`) : null),
                   el('td', { class: 'num' }, format.bytes(x.bytes)),
                 ),
               ),
