@@ -32,8 +32,12 @@ module.exports = function makeSampling(native) {
       try {
         return native.startSampling(options)
       } catch (err) {
-        native.startSampling()
-        lent = true
+        try {
+          native.startSampling()
+          lent = true
+        } catch {
+          // The loan cannot go on (another profiler took the sampler): the program's error is the one to see.
+        }
         throw err
       }
     },
