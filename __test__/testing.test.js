@@ -371,7 +371,8 @@ test('assertNoLeak: bad input rejects with a TypeError or RangeError naming it',
     [[fn, { settleMs: -1 }], RangeError, /options\.settleMs must be from 0 to 60000 ms/],
     [[fn, { ignore: 'Code' }], TypeError, /options\.ignore must be an array of group names/],
     [[fn, { ignore: [1] }], TypeError, /options\.ignore/],
-    [[fn, { iteration: 60 }], TypeError, /unknown option "iteration" \(known: iterations, warmup, settleMs, ignore\)/],
+    [[fn, { retainers: 'yes' }], TypeError, /options\.retainers must be a boolean, got the string "yes"/],
+    [[fn, { iteration: 60 }], TypeError, /unknown option "iteration" \(known: iterations, warmup, settleMs, ignore, retainers\)/],
     [[fn, {}, 3], TypeError, /takes at most two arguments \(got 3\)/],
   ]
   for (const [args, type, message] of cases) {
@@ -433,6 +434,16 @@ test('assertNoLeak fails on a leak with the growing group, its figures per call 
   assert.match(err.retainers[0].path, /→ leaked \(Array\) → \[\d+\] \(Foo\)$/)
   assert.ok(err.retainers[0].count >= 1)
   assert.match(err.message, /\n {2}Foo retained by: .*→ leaked \(Array\) → \[\d+\] \(Foo\)$/m)
+  // retainers: false: the same verdict, no exact-diff batch, and the message says so.
+  const quick = await assertNoLeak(
+    () => {
+      leaked.push(new Foo(leaked.length))
+    },
+    { retainers: false },
+  ).catch((e) => e)
+  checkLeak(quick)
+  assert.deepEqual(quick.retainers, [])
+  assert.match(quick.message, /\n {2}no retainer path: not looked for \(retainers: false\)$/)
 })
 
 test('assertNoLeak by exact heap diffs (no census): the same figures, and the retainer path of the suspect', async () => {

@@ -32,6 +32,12 @@ export interface AssertNoLeakOptions {
   settleMs?: number
   /** More group names to leave out of the verdict (added to the internal groups always left out). */
   ignore?: string[]
+  /**
+   * When a heap census found the leak, run one more batch of calls inside an exact heap diff
+   * for the suspects' retainer paths (two heap snapshots, only on a failure). Default true;
+   * false fails sooner, without paths.
+   */
+  retainers?: boolean
 }
 
 /** How assertNoLeak measured: returned on a pass, `LeakError.calls` on a failure. */

@@ -303,8 +303,9 @@ const NO_LEAK_SPEC = {
   warmup: integer(0, MAX_CALLS),
   settleMs: milliseconds(0, 60_000),
   ignore: groupNames,
+  retainers: boolean,
 }
-const NO_LEAK_DEFAULTS = { iterations: 60, warmup: 30, settleMs: 1000, ignore: [] }
+const NO_LEAK_DEFAULTS = { iterations: 60, warmup: 30, settleMs: 1000, ignore: [], retainers: true }
 
 let running = false
 
@@ -418,6 +419,7 @@ async function explain(fn, sizes, baseline, options, suspects) {
   }
 }
 
+/** The failure's text; `retainers` null when they were not looked for (`retainers: false`). */
 function leakMessage(found, sizes, warmup, method, retainers) {
   const lines = [
     `assertNoLeak: live objects grew with the number of calls (${warmup} warm-up calls, then batches of ${sizes.join(', ')} calls; measured by ${method === 'census' ? 'heap census' : 'exact heap diffs'}):`,
@@ -428,8 +430,9 @@ function leakMessage(found, sizes, warmup, method, retainers) {
       `  ${s.what.slice(0, 60).padEnd(width)}  ${fmt(s.perIteration)} objects and ${fmt(s.bytesPerIteration)} bytes per call (per batch: ${s.counts.map(fmt).join(', ')} objects; ${s.bytes.map(fmt).join(', ')} bytes)`,
     )
   }
-  const paths = retainers.filter((r) => found.some((s) => s.what === r.what))
+  const paths = (retainers || []).filter((r) => found.some((s) => s.what === r.what))
   if (paths.length) for (const r of paths) lines.push(`  ${r.what} retained by: ${r.path}`)
+  else if (retainers === null) lines.push('  no retainer path: not looked for (retainers: false)')
   else lines.push(method === 'census' ? '  no retainer path: the heap diff after the censuses found none' : '  no retainer path: the heap diff found none')
   return lines.join('\n')
 }
@@ -493,10 +496,11 @@ async function assertNoLeak(fn, options) {
     calls.runs = 2
     if (!found.length) return calls
     const names = found.map((s) => s.what)
-    const retainers = probe.method === 'census' ? await explain(fn, sizes, baseline, opts, names) : second.retainers
+    let retainers = second.retainers
+    if (probe.method === 'census') retainers = opts.retainers ? await explain(fn, sizes, baseline, opts, names) : null
     const err = new LeakError(leakMessage(found, sizes, warmup, probe.method, retainers), {
       suspects: found,
-      retainers: retainers.filter((r) => names.includes(r.what)),
+      retainers: (retainers || []).filter((r) => names.includes(r.what)),
       calls,
     })
     Error.captureStackTrace(err, assertNoLeak)

@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   await expectCollected(() => ({ big: new Array(10) }))
   await expectCollected({}, { timeoutMs: 100, retainers: false })
   await testing.expectCollected(() => new Map())
-  const calls: LeakTestCalls = await assertNoLeak(() => [1, 2, 3], { iterations: 120, warmup: 20, settleMs: 500, ignore: ['String'] })
+  const calls: LeakTestCalls = await assertNoLeak(() => [1, 2, 3], { iterations: 120, warmup: 20, settleMs: 500, ignore: ['String'], retainers: false })
   const runs: 1 | 2 = calls.runs
   await assertNoLeak(async () => {
     await Promise.resolve()
@@ -26,6 +26,8 @@ async function main(): Promise<void> {
   void runs
   // @ts-expect-error a number is never collected
   await expectCollected(42)
+  // @ts-expect-error retainers is a boolean
+  await assertNoLeak(() => {}, { retainers: 3 })
   // @ts-expect-error timeoutMs is a number of milliseconds
   await expectCollected({}, { timeoutMs: '5s' })
   // @ts-expect-error iterations, not iteration
