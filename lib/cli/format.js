@@ -1,6 +1,7 @@
 'use strict'
 
-// How the command line writes numbers for people: sizes, durations, rates.
+// How the command line writes numbers for people: sizes, durations, rates,
+// and the allocation sites of a leak event.
 // Shared by the terminal lines, the diff table and the report (which
 // embeds these functions' source so the page formats the same way).
 
@@ -35,4 +36,15 @@ function rate(bytesPerHour) {
   return Number.isFinite(bytesPerHour) ? `${bytes(bytesPerHour)}/h` : '–'
 }
 
-module.exports = { bytes, duration, rate }
+/** A sampled allocation frame as a stack trace names it: `fn (file:line:col)`, or `fn` for V8's own. */
+function frame(f) {
+  const where = f.script ? ` (${String(f.script).replace(/^file:\/\//, '')}${f.line ? `:${f.line}:${f.column}` : ''})` : ''
+  return `${f.function || '(anonymous)'}${where}`
+}
+
+/** A leak event's allocation sites that grew and have a frame to name. */
+function grownSites(sites) {
+  return Array.isArray(sites) ? sites.filter((s) => s.bytes > 0 && Array.isArray(s.frames) && s.frames.length) : []
+}
+
+module.exports = { bytes, duration, rate, frame, grownSites }

@@ -96,15 +96,10 @@
     const placed = frames[0].script ? null : frames.find((f) => f.script)
     return frames
       .slice(1, 4)
-      .map((f) => (f === placed ? frameName(f) : f.function || '(anonymous)'))
+      .map((f) => (f === placed ? format.frame(f) : f.function || '(anonymous)'))
       .join(' ← ')
   }
 
-  /** A sampled frame as a stack trace names it. */
-  function frameName(f) {
-    const where = f.script ? ` (${String(f.script).replace(/^file:\/\//, '')}${f.line ? `:${f.line}:${f.column}` : ''})` : ''
-    return `${f.function || '(anonymous)'}${where}`
-  }
 
   function leakBlock(l) {
     const lines = [el('p', {}, el('b', {}, when(l.end || l.t)), ' · ', l.reason || 'leak')]
@@ -137,7 +132,7 @@
         ),
       )
     }
-    const sites = Array.isArray(l.sites) ? l.sites.filter((x) => x.bytes > 0 && Array.isArray(x.frames) && x.frames.length) : []
+    const sites = format.grownSites(l.sites)
     if (sites.length) {
       lines.push(
         el('p', {}, 'Allocated by (live sampled memory that grew):'),
@@ -155,7 +150,7 @@
                 el(
                   'tr',
                   {},
-                  el('td', { class: 'mono' }, frameName(x.frames[0]), x.frames.length > 1 ? el('span', { class: 'note' }, ` ← ${callers(x.frames)}`) : null),
+                  el('td', { class: 'mono' }, format.frame(x.frames[0]), x.frames.length > 1 ? el('span', { class: 'note' }, ` ← ${callers(x.frames)}`) : null),
                   el('td', { class: 'num' }, format.bytes(x.bytes)),
                 ),
               ),

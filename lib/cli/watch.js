@@ -320,7 +320,7 @@ function leakLine(m) {
   if (Array.isArray(m.suspects) && m.suspects.length) {
     parts.push('suspects: ' + m.suspects.slice(0, 3).map((s) => `${s.what} ×${s.count} (${format.bytes(s.size_bytes)})`).join(', '))
   }
-  const sites = Array.isArray(m.sites) ? m.sites.filter((s) => s.bytes > 0 && Array.isArray(s.frames) && s.frames.length) : []
+  const sites = format.grownSites(m.sites)
   if (sites.length) parts.push('allocated by: ' + sites.slice(0, 2).map((s) => `${siteLabel(s.frames)} +${format.bytes(s.bytes)}`).join(', '))
   return parts.join(' | ')
 }
@@ -331,15 +331,9 @@ function leakLine(m) {
  * `repeat ← handle (/app/server.js:12:3)`.
  */
 function siteLabel(frames) {
-  if (frames[0].script) return siteName(frames[0])
+  if (frames[0].script) return format.frame(frames[0])
   const caller = frames.find((f) => f.script)
-  return caller ? `${frames[0].function || '(anonymous)'} ← ${siteName(caller)}` : siteName(frames[0])
-}
-
-/** A sampled frame as a stack trace names it: `fn (file:line:col)`, or `fn` for V8's own. */
-function siteName(f) {
-  const where = f.script ? ` (${f.script.replace(/^file:\/\//, '')}${f.line ? `:${f.line}:${f.column}` : ''})` : ''
-  return `${f.function || '(anonymous)'}${where}`
+  return caller ? `${frames[0].function || '(anonymous)'} ← ${format.frame(caller)}` : format.frame(frames[0])
 }
 
 module.exports = { watch, nodeOptions, inTerminalForeground }
