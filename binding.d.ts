@@ -199,6 +199,8 @@ export interface Config {
   probeSuspectIntervalMs: number
   /** Take heap censuses while a `leak` listener is attached, for the `suspects` of each `leak` (V8 backend; each census pauses the thread). Default true. */
   suspects: boolean
+  /** Skip a suspects' census when the live heap is larger than this, bytes (a census pauses the thread about 10 ms and needs about 1.2 MB of memory per MB of live heap). Default 134217728 (128 MiB); 0 to 9007199254740991. */
+  suspectsMaxHeapBytes: number
 }
 
 /**
@@ -462,9 +464,17 @@ export interface LeakInfo {
    * last flat) and the one taken for this report; largest growth first
    * (bytes, then count), at most 10. Repeats compare with the same first
    * census. Absent when `configure({ suspects: false })`, on the fallback
-   * backend, or when no census could be taken.
+   * backend, or when no census could be taken (`suspectsSkipped` says
+   * why).
    */
   suspects?: Array<LeakSuspect>
+  /**
+   * Why this report has no `suspects` although they are on: a census
+   * was skipped (the live heap is over `suspectsMaxHeapBytes`, or the
+   * census would need more than half the memory left to the process) or
+   * failed, or there was no earlier census to compare with yet.
+   */
+  suspectsSkipped?: string
 }
 
 /**

@@ -64,6 +64,10 @@ for (const backend of variants(V8 ? ['v8', 'fallback'] : ['fallback'])) {
 /** Runs `fn` with the classic rule reporting every growing full GC. */
 async function everyGrowth(options, fn) {
   const defaults = memwatch.configure()
+  // Finish whatever GC V8 has in progress first: a full GC of its own
+  // between configure() and the test's first gc() would be the detector's
+  // first sample, and the test's gc() a report with no reference census.
+  memwatch.gc()
   memwatch.configure({ rule: 'classic', classicStreak: 1, ...options })
   try {
     return await fn()
@@ -175,4 +179,75 @@ test('no census symbols: leak events carry no suspects, and nothing else changes
   const out = JSON.parse(r.stdout)
   assert.deepEqual(out.seen, [false, false])
   assert.equal(out.suspects, true, 'the setting stays on; there is just no census to take')
+})
+
+// The censuses behind `suspects` run only on heaps up to
+// `suspectsMaxHeapBytes`: over it, no census is taken (V8's full GCs of a
+// census are missing from the GCs Node's perf_hooks see) and each report
+// says why it has no suspects. The same child, same growth, three settings.
+test('suspects over suspectsMaxHeapBytes: no census is taken and each leak says why', onV8, () => {
+  const child = (config) => {
+    const r = runChild(`
+      const memwatch = require(${JSON.stringify(ROOT)})
+      const { PerformanceObserver, constants } = require('node:perf_hooks')
+      let majors = 0
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++
+      }).observe({ entryTypes: ['gc'] })
+      memwatch.configure(${JSON.stringify({ rule: 'classic', classicStreak: 1, probe: false, ...config })})
+      const seen = []
+      memwatch.on('leak', (l) => seen.push(l))
+      class Order { constructor(i) { this.id = i } }
+      const keep = []
+      memwatch.gc()
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 20000; i++) keep.push(new Order(i))
+        memwatch.gc()
+      }
+      setTimeout(() => console.log(JSON.stringify({ majors, seen, config: memwatch.configure() })), 100)
+    `)
+    assert.deepEqual([r.status, r.signal], [0, null], r.stderr)
+    return JSON.parse(r.stdout)
+  }
+  const off = child({ suspects: false })
+  const over = child({ suspectsMaxHeapBytes: 1024 })
+  const under = child({ suspectsMaxHeapBytes: 2 ** 40 })
+  assert.equal(over.config.suspectsMaxHeapBytes, 1024)
+  assert.equal(memwatch.configure().suspectsMaxHeapBytes, 128 * 2 ** 20, 'the default: 128 MiB')
+  for (const run of [off, over, under]) assert.equal(run.seen.length, 3, 'three growing GCs, three reports')
+  // Under the bound: suspects, and the censuses' own full GCs.
+  assert.deepEqual(
+    under.seen.map((l) => [l.suspects[0].what, l.suspects[0].count]),
+    [
+      ['Order', 20000],
+      ['Order', 40000],
+      ['Order', 60000],
+    ],
+  )
+  for (const l of under.seen) assert.ok(!('suspectsSkipped' in l), JSON.stringify(l))
+  // Each census runs at least two full GCs (V8's CollectAllAvailableGarbage):
+  // four censuses here (the reference, three reports). One full GC of V8's
+  // own may come or go.
+  assert.ok(under.majors >= off.majors + 2 * 4 - 1, `censuses run full GCs: ${under.majors} majors with them, ${off.majors} without`)
+  // Over it: as many full GCs as with suspects off, and a reason.
+  assert.ok(Math.abs(over.majors - off.majors) <= 1, `no census over the bound: ${over.majors} majors, ${off.majors} with suspects off`)
+  for (const l of over.seen) {
+    assert.ok(!('suspects' in l), 'absent, never guessed')
+    assert.match(l.suspectsSkipped, /^no census for this report: the live heap \(\d+ MB\) is over suspectsMaxHeapBytes \(1 KB\): a census would pause this thread for (under|about) [\d.]+ s and need about \d+ MB more memory; raise suspectsMaxHeapBytes to allow it$/)
+  }
+  // Off: neither suspects nor a reason (nobody asked for them).
+  for (const l of off.seen) assert.deepEqual(['suspects' in l, 'suspectsSkipped' in l], [false, false])
+})
+
+test('configure({ suspectsMaxHeapBytes }) takes a byte count', () => {
+  const defaults = memwatch.configure()
+  try {
+    assert.equal(memwatch.configure({ suspectsMaxHeapBytes: 0 }).suspectsMaxHeapBytes, 0)
+    assert.throws(() => memwatch.configure({ suspectsMaxHeapBytes: -1 }), { name: 'RangeError', message: 'memwatch.configure(): suspectsMaxHeapBytes must be an integer from 0 to 9007199254740991, got -1' })
+    assert.throws(() => memwatch.configure({ suspectsMaxHeapBytes: 1.5 }), { name: 'TypeError', message: 'memwatch.configure(): suspectsMaxHeapBytes must be an integer, got number 1.5' })
+    assert.throws(() => memwatch.configure({ suspectsMaxHeapBytes: '1GB' }), { name: 'TypeError', message: 'memwatch.configure(): suspectsMaxHeapBytes must be an integer, got the string "1GB"' })
+    assert.equal(memwatch.configure().suspectsMaxHeapBytes, 0, 'a rejected call changes nothing')
+  } finally {
+    memwatch.configure(defaults)
+  }
 })

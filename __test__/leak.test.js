@@ -144,6 +144,7 @@ test('configure(): defaults, changes and clear errors naming the option', () => 
     probeMaxIntervalMs: 300000,
     probeSuspectIntervalMs: 10000,
     suspects: true,
+    suspectsMaxHeapBytes: 134217728,
   })
   assert.equal(memwatch.configure({ minDurationMs: 5000 }).minDurationMs, 5000)
   assert.equal(memwatch.configure().minDurationMs, 5000, 'the change stuck')

@@ -35,7 +35,7 @@ use crate::gc::leak::{LeakConfig, LeakDetector, Outcome};
 use crate::gc::pauses::GcPauses;
 use crate::gc::probe::{ProbeConfig, Prober};
 use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
-use crate::heap_diff::census::{Census, SuspectWatch, Want};
+use crate::heap_diff::census::{affordable, Census, SuspectWatch, SuspectsConfig, Want};
 use crate::payload::{Event, LeakInfo, LeakStatusInfo, LeakSuspect, SamplingSite, Stats};
 use crate::track::Tracker;
 
@@ -240,8 +240,8 @@ pub struct IsolateState {
     census_running: Cell<bool>,
     /// The censuses behind `leak` events' `suspects`.
     suspects: RefCell<SuspectWatch>,
-    /// `configure({ suspects })`.
-    suspects_on: Cell<bool>,
+    /// `configure({ suspects, suspectsMaxHeapBytes })`.
+    suspects_config: Cell<SuspectsConfig>,
 }
 
 impl IsolateState {
@@ -273,7 +273,7 @@ impl IsolateState {
             census_api: OnceCell::new(),
             census_running: Cell::new(false),
             suspects: RefCell::new(SuspectWatch::default()),
-            suspects_on: Cell::new(true),
+            suspects_config: Cell::new(SuspectsConfig::default()),
         })
     }
 
@@ -404,6 +404,20 @@ impl IsolateState {
         Ok(Census::new(raw, time_ms))
     }
 
+    /// A census for the suspects of `leak` events, on a live heap of
+    /// `heap_used` bytes: skipped when the heap is over
+    /// `suspectsMaxHeapBytes` or the census would take too much of the
+    /// memory left (`Err`: why it was not taken).
+    fn suspects_census(&self, env: &Env, heap_used: u64) -> Result<Census, String> {
+        let max = self.suspects_config.get().max_heap_bytes;
+        affordable(heap_used, max, crate::ffi::available_memory())?;
+        self.census(env).map_err(|failure| match failure {
+            CensusFailure::Unavailable(why) => why,
+            CensusFailure::Running => "a census was already running".to_owned(),
+            CensusFailure::Failed(why) => format!("V8 could not take it ({why})"),
+        })
+    }
+
     /// On the loop, in the wake-up: turns the waiting records into events
     /// and takes every event due, oldest first.
     pub fn take_events(&self, env: &Env) -> Vec<Event> {
@@ -429,7 +443,7 @@ impl IsolateState {
     /// census can run here.
     fn plan_suspects(&self, outcome: &Outcome, watching: bool) -> Want {
         if !watching
-            || !self.suspects_on.get()
+            || !self.suspects_config.get().on
             || self.closed.get()
             || self.census_available().is_err()
         {
@@ -466,13 +480,13 @@ impl IsolateState {
         let suspects = match self.plan_suspects(&outcome, interest.reports) {
             Want::Nothing => None,
             Want::Reference => {
-                let census = self.census(env).ok();
+                let census = self.suspects_census(env, gc.heap.used_heap_size);
                 self.suspects.borrow_mut().set_reference(census);
                 None
             }
             Want::Report => {
-                let census = self.census(env).ok();
-                self.suspects.borrow_mut().report(census)
+                let census = self.suspects_census(env, gc.heap.used_heap_size);
+                Some(self.suspects.borrow_mut().report(census))
             }
         };
         // While allocation sampling runs, the detector's moments move the
@@ -485,7 +499,10 @@ impl IsolateState {
                     .sampling
                     .leak_sites(env)
                     .map(|sites| sites.iter().map(SamplingSite::from).collect()),
-                suspects: suspects.map(|s| s.iter().map(LeakSuspect::from).collect()),
+                suspects_skipped: suspects.as_ref().and_then(|s| s.as_ref().err().cloned()),
+                suspects: suspects
+                    .and_then(Result::ok)
+                    .map(|s| s.iter().map(LeakSuspect::from).collect()),
                 ..LeakInfo::from(&report)
             }),
             Outcome::GrowthSuspected => {
@@ -608,21 +625,27 @@ impl IsolateState {
     }
 
     /// The detector, probe and suspects settings in force.
-    pub fn config(&self) -> (LeakConfig, ProbeConfig, bool) {
+    pub fn config(&self) -> (LeakConfig, ProbeConfig, SuspectsConfig) {
         (
             self.leak.borrow().config().clone(),
             self.prober.borrow().config(),
-            self.suspects_on.get(),
+            self.suspects_config.get(),
         )
     }
 
     /// Replaces the settings; the detector, the probe and the suspects'
     /// reference census start afresh, and so does the baseline of the
     /// allocation sites a report carries.
-    pub fn set_config(&self, env: &Env, leak: LeakConfig, probe: ProbeConfig, suspects: bool) {
+    pub fn set_config(
+        &self,
+        env: &Env,
+        leak: LeakConfig,
+        probe: ProbeConfig,
+        suspects: SuspectsConfig,
+    ) {
         *self.leak.borrow_mut() = LeakDetector::new(leak);
         *self.prober.borrow_mut() = Prober::new(probe);
-        self.suspects_on.set(suspects);
+        self.suspects_config.set(suspects);
         self.suspects.borrow_mut().reset();
         if self.gc.interest.get().reports {
             self.sampling.watch_leaks(env, true);

@@ -13,7 +13,7 @@ use crate::gc::leak::{LeakConfig, LeakReport, LeakRule, LeakState, LeakStatus};
 use crate::gc::pauses::{GcPauses, PauseHistogram, PAUSE_BOUNDS_NS};
 use crate::gc::probe::ProbeConfig;
 use crate::gc::stats::{BaseStats, FullGc, GcTallies, HeapStatistics, KindTally};
-use crate::heap_diff::census::{Census, Growth};
+use crate::heap_diff::census::{Census, Growth, SuspectsConfig};
 use crate::heap_diff::diff::{nice_size, Diff, Summary};
 use crate::sampling::profile::{self, Frame, Profile, Site};
 use crate::sampling::Settings;
@@ -272,8 +272,14 @@ pub struct LeakInfo {
     /// last flat) and the one taken for this report; largest growth first
     /// (bytes, then count), at most 10. Repeats compare with the same first
     /// census. Absent when `configure({ suspects: false })`, on the fallback
-    /// backend, or when no census could be taken.
+    /// backend, or when no census could be taken (`suspectsSkipped` says
+    /// why).
     pub suspects: Option<Vec<LeakSuspect>>,
+    /// Why this report has no `suspects` although they are on: a census
+    /// was skipped (the live heap is over `suspectsMaxHeapBytes`, or the
+    /// census would need more than half the memory left to the process) or
+    /// failed, or there was no earlier census to compare with yet.
+    pub suspects_skipped: Option<String>,
 }
 
 /// A group of objects that grew while the heap leaked.
@@ -317,6 +323,7 @@ impl From<&LeakReport> for LeakInfo {
             repeat: r.repeat,
             sites: None,
             suspects: None,
+            suspects_skipped: None,
         }
     }
 }
@@ -697,6 +704,8 @@ pub struct Config {
     pub probe_suspect_interval_ms: f64,
     /// Take heap censuses while a `leak` listener is attached, for the `suspects` of each `leak` (V8 backend; each census pauses the thread). Default true.
     pub suspects: bool,
+    /// Skip a suspects' census when the live heap is larger than this, bytes (a census pauses the thread about 10 ms and needs about 1.2 MB of memory per MB of live heap). Default 134217728 (128 MiB); 0 to 9007199254740991.
+    pub suspects_max_heap_bytes: f64,
 }
 
 /// An integer option: checked as the JS number it is, then narrowed.
@@ -714,9 +723,25 @@ fn count(key: &'static str, v: f64, lo: u32, hi: u32) -> Result<u32, (&'static s
     }
 }
 
+/// A byte count option: an integer from 0 to 2^53−1 (JS's safe integers).
+fn byte_count(key: &'static str, v: f64) -> Result<u64, (&'static str, String)> {
+    const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+    if v.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&v) {
+        Ok(v as u64)
+    } else {
+        Err((
+            key,
+            format!(
+                "{key} must be an integer from 0 to 9007199254740991, got {}",
+                js_number(v)
+            ),
+        ))
+    }
+}
+
 impl Config {
     /// The settings in force, as JS sees them.
-    pub fn from_parts(leak: &LeakConfig, probe: &ProbeConfig, suspects: bool) -> Config {
+    pub fn from_parts(leak: &LeakConfig, probe: &ProbeConfig, suspects: SuspectsConfig) -> Config {
         Config {
             rule: match leak.rule {
                 LeakRule::Rate => Rule::Rate,
@@ -738,24 +763,22 @@ impl Config {
             probe_min_interval_ms: probe.min_interval_ms,
             probe_max_interval_ms: probe.max_interval_ms,
             probe_suspect_interval_ms: probe.suspect_interval_ms,
-            suspects,
+            suspects: suspects.on,
+            suspects_max_heap_bytes: suspects.max_heap_bytes as f64,
         }
     }
 
     /// The native settings, or the option's name and the message of a
     /// `RangeError` (values as JS prints them).
-    pub fn to_parts(&self) -> Result<(LeakConfig, ProbeConfig), (&'static str, String)> {
-        const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-        let bytes = self.min_growth_bytes;
-        if !(bytes.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&bytes)) {
-            return Err((
-                "minGrowthBytes",
-                format!(
-                    "minGrowthBytes must be an integer from 0 to 9007199254740991, got {}",
-                    js_number(bytes)
-                ),
-            ));
-        }
+    #[allow(clippy::type_complexity)]
+    pub fn to_parts(
+        &self,
+    ) -> Result<(LeakConfig, ProbeConfig, SuspectsConfig), (&'static str, String)> {
+        let bytes = byte_count("minGrowthBytes", self.min_growth_bytes)?;
+        let suspects = SuspectsConfig {
+            on: self.suspects,
+            max_heap_bytes: byte_count("suspectsMaxHeapBytes", self.suspects_max_heap_bytes)?,
+        };
         let leak = LeakConfig {
             rule: match self.rule {
                 Rule::Rate => LeakRule::Rate,
@@ -765,7 +788,7 @@ impl Config {
             min_rate_percent: self.min_rate_percent,
             confidence: self.confidence,
             min_signal_to_noise: self.min_signal_to_noise,
-            min_growth_bytes: bytes as u64,
+            min_growth_bytes: bytes,
             grace_ms: self.grace_ms,
             limit_horizon_ms: self.limit_horizon_ms,
             min_duration_ms: self.min_duration_ms,
@@ -783,7 +806,7 @@ impl Config {
         };
         leak.validate()?;
         probe.validate()?;
-        Ok((leak, probe))
+        Ok((leak, probe, suspects))
     }
 }
 

@@ -100,9 +100,14 @@ fn fallback_tallies_map_by_name() {
 
 #[test]
 fn config_round_trips_and_names_bad_counts_as_js_prints_them() {
-    let defaults = Config::from_parts(&LeakConfig::default(), &ProbeConfig::default(), true);
-    let (leak, probe) = defaults.to_parts().expect("defaults are valid");
-    assert_eq!(Config::from_parts(&leak, &probe, true), defaults);
+    let defaults = Config::from_parts(
+        &LeakConfig::default(),
+        &ProbeConfig::default(),
+        SuspectsConfig::default(),
+    );
+    assert_eq!(defaults.suspects_max_heap_bytes, 134_217_728.0);
+    let (leak, probe, suspects) = defaults.to_parts().expect("defaults are valid");
+    assert_eq!(Config::from_parts(&leak, &probe, suspects), defaults);
     let bad = |c: Config| c.to_parts().map(|_| ()).unwrap_err();
     assert_eq!(
         bad(Config {
@@ -123,6 +128,30 @@ fn config_round_trips_and_names_bad_counts_as_js_prints_them() {
             "minGrowthBytes",
             "minGrowthBytes must be an integer from 0 to 9007199254740991, got 1e+30".into()
         )
+    );
+    assert_eq!(
+        bad(Config {
+            suspects_max_heap_bytes: -1.0,
+            ..defaults.clone()
+        }),
+        (
+            "suspectsMaxHeapBytes",
+            "suspectsMaxHeapBytes must be an integer from 0 to 9007199254740991, got -1".into()
+        )
+    );
+    let (_, _, suspects) = Config {
+        suspects: false,
+        suspects_max_heap_bytes: 0.0,
+        ..defaults.clone()
+    }
+    .to_parts()
+    .unwrap();
+    assert_eq!(
+        suspects,
+        SuspectsConfig {
+            on: false,
+            max_heap_bytes: 0
+        }
     );
     assert_eq!(
         bad(Config {

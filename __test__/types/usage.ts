@@ -30,7 +30,8 @@ memwatch.on('leak', (info) => {
   const eta: number | undefined = info.limitInMs
   const suspect: memwatch.LeakSuspect | undefined = info.suspects?.[0]
   const suspected: string | undefined = suspect?.what
-  void [start, growth, reason, rate, low, limit, eta, suspected]
+  const skipped: string | undefined = info.suspectsSkipped
+  void [start, growth, reason, rate, low, limit, eta, suspected, skipped]
 })
 
 let tracked: { data: number[] } | null = { data: [1, 2, 3] }
@@ -52,7 +53,7 @@ const s: memwatch.Stats = memwatch.gc()
 const backend: 'v8' | 'fallback' = memwatch.backend
 void [s, backend]
 
-const cfg: memwatch.Config = memwatch.configure({ rule: 'classic', classicStreak: 3, probe: false })
+const cfg: memwatch.Config = memwatch.configure({ rule: 'classic', classicStreak: 3, probe: false, suspectsMaxHeapBytes: 2 ** 30 })
 const rule: 'rate' | 'classic' = memwatch.configure().rule
 const status: memwatch.LeakStatus = memwatch.leakStatus()
 const verdict: 'flat' | 'suspected' | 'leaking' = status.state

@@ -162,7 +162,7 @@ enum Want {
 }
 
 /// Every option `configure()` knows, in the order the messages list them.
-const OPTIONS: [(&str, Want); 18] = [
+const OPTIONS: [(&str, Want); 19] = [
     ("rule", Want::Rule),
     ("minRateBytesPerHour", Want::Number),
     ("minRatePercent", Want::Number),
@@ -181,6 +181,7 @@ const OPTIONS: [(&str, Want); 18] = [
     ("probeMaxIntervalMs", Want::Number),
     ("probeSuspectIntervalMs", Want::Number),
     ("suspects", Want::Boolean),
+    ("suspectsMaxHeapBytes", Want::Integer),
 ];
 
 fn known() -> String {
@@ -206,6 +207,7 @@ fn number_field<'c>(config: &'c mut Config, key: &str) -> Option<&'c mut f64> {
         "probeMinIntervalMs" => &mut config.probe_min_interval_ms,
         "probeMaxIntervalMs" => &mut config.probe_max_interval_ms,
         "probeSuspectIntervalMs" => &mut config.probe_suspect_interval_ms,
+        "suspectsMaxHeapBytes" => &mut config.suspects_max_heap_bytes,
         _ => return None,
     })
 }
@@ -321,8 +323,8 @@ pub fn configure(env: Env, options: Unknown) -> Result<Config> {
         }
     }
     match config.to_parts() {
-        Ok((leak, probe)) => {
-            state.set_config(&env, leak, probe, config.suspects);
+        Ok((leak, probe, suspects)) => {
+            state.set_config(&env, leak, probe, suspects);
             let (leak, probe, suspects) = state.config();
             Ok(Config::from_parts(&leak, &probe, suspects))
         }

@@ -125,3 +125,19 @@ pub fn malloc_trim() -> bool {
         Err(_) => false,
     }
 }
+
+// libuv's `uint64_t uv_get_available_memory(void)` (libuv 1.45, Node 20.3)
+type AvailableMemoryFn = unsafe extern "C" fn() -> u64;
+
+/// Memory still available to the process, bytes, as libuv sees it (the
+/// cgroup's limit less its usage where one is set, else the system's free
+/// memory); `None` where node does not export it or libuv cannot tell.
+pub fn available_memory() -> Option<u64> {
+    // SAFETY: `uv_get_available_memory` has this signature in every libuv
+    // that exports it (it takes nothing and returns a uint64_t).
+    let f = unsafe { resolve::<AvailableMemoryFn>(c"uv_get_available_memory") }.ok()?;
+    // SAFETY: it only reads /proc and cgroup files (or asks the OS) and
+    // returns a number; it keeps no state and is safe on any thread.
+    let bytes = unsafe { f() };
+    (bytes > 0).then_some(bytes)
+}

@@ -209,12 +209,12 @@ fn watch_takes_a_reference_when_watching_begins_and_compares_reports_with_it() {
     let mut w = SuspectWatch::default();
     // The first GC while watching: a reference.
     assert_eq!(w.plan(&Outcome::Nothing, LeakState::Flat), Want::Reference);
-    w.set_reference(Some(census(&[("Session", 10, 640)], 0.0)));
+    w.set_reference(Ok(census(&[("Session", 10, 640)], 0.0)));
     assert_eq!(w.plan(&Outcome::Nothing, LeakState::Flat), Want::Nothing);
     // A fast leak: reported with no suspicion before it.
     assert_eq!(w.plan(&leak(), LeakState::Leaking), Want::Report);
     let s = w
-        .report(Some(census(&[("Session", 1010, 64_640)], 1.0)))
+        .report(Ok(census(&[("Session", 1010, 64_640)], 1.0)))
         .unwrap();
     assert_eq!(s[0].what, "Session");
     assert_eq!(s[0].count, 1000);
@@ -222,24 +222,24 @@ fn watch_takes_a_reference_when_watching_begins_and_compares_reports_with_it() {
     assert_eq!(w.plan(&Outcome::Nothing, LeakState::Leaking), Want::Nothing);
     assert_eq!(w.plan(&leak(), LeakState::Leaking), Want::Report);
     let s = w
-        .report(Some(census(&[("Session", 2010, 128_640)], 2.0)))
+        .report(Ok(census(&[("Session", 2010, 128_640)], 2.0)))
         .unwrap();
     assert_eq!(s[0].count, 2000);
     // The leak ends: a fresh reference for the next one.
     assert_eq!(w.plan(&Outcome::Nothing, LeakState::Flat), Want::Reference);
-    w.set_reference(Some(census(&[("Session", 2010, 128_640)], 3.0)));
+    w.set_reference(Ok(census(&[("Session", 2010, 128_640)], 3.0)));
     // Growth suspected: the reference moves to the start of the rise.
     assert_eq!(
         w.plan(&Outcome::GrowthSuspected, LeakState::Suspected),
         Want::Reference
     );
-    w.set_reference(Some(census(
+    w.set_reference(Ok(census(
         &[("Session", 2010, 128_640), ("Order", 5, 160)],
         4.0,
     )));
     assert_eq!(w.plan(&leak(), LeakState::Leaking), Want::Report);
     let s = w
-        .report(Some(census(
+        .report(Ok(census(
             &[("Session", 2010, 128_640), ("Order", 505, 16_160)],
             5.0,
         )))
@@ -252,12 +252,12 @@ fn watch_takes_a_reference_when_watching_begins_and_compares_reports_with_it() {
 fn a_suspicion_that_fades_refreshes_the_reference() {
     let mut w = SuspectWatch::default();
     w.plan(&Outcome::Nothing, LeakState::Flat);
-    w.set_reference(Some(census(&[], 0.0)));
+    w.set_reference(Ok(census(&[], 0.0)));
     assert_eq!(
         w.plan(&Outcome::GrowthSuspected, LeakState::Suspected),
         Want::Reference
     );
-    w.set_reference(Some(census(&[], 1.0)));
+    w.set_reference(Ok(census(&[], 1.0)));
     assert_eq!(
         w.plan(&Outcome::Nothing, LeakState::Suspected),
         Want::Nothing
@@ -269,15 +269,20 @@ fn a_suspicion_that_fades_refreshes_the_reference() {
 fn without_a_reference_there_are_no_suspects_and_the_report_becomes_one() {
     let mut w = SuspectWatch::default();
     assert_eq!(w.plan(&Outcome::Nothing, LeakState::Flat), Want::Reference);
-    w.set_reference(None); // the census failed
+    w.set_reference(Err("V8 failed".into()));
     assert!(!w.has_reference());
     assert_eq!(w.plan(&Outcome::Nothing, LeakState::Flat), Want::Nothing);
     assert_eq!(w.plan(&leak(), LeakState::Leaking), Want::Report);
-    assert_eq!(w.report(Some(census(&[("A", 1, 8)], 1.0))), None);
+    let why = w.report(Ok(census(&[("A", 1, 8)], 1.0))).unwrap_err();
+    assert!(
+        why.contains("no earlier census") && why.contains("(V8 failed)"),
+        "{why}"
+    );
     assert!(w.has_reference());
-    // A failed report census: absent, never wrong.
-    assert_eq!(w.report(None), None);
-    let s = w.report(Some(census(&[("A", 3, 24)], 2.0))).unwrap();
+    // A failed report census: absent, never wrong, and says why.
+    let why = w.report(Err("skipped".into())).unwrap_err();
+    assert_eq!(why, "no census for this report: skipped");
+    let s = w.report(Ok(census(&[("A", 3, 24)], 2.0))).unwrap();
     assert_eq!((s[0].count, s[0].bytes), (2, 16));
     w.reset();
     assert!(!w.has_reference());
@@ -286,4 +291,59 @@ fn without_a_reference_there_are_no_suspects_and_the_report_becomes_one() {
         Want::Reference,
         "after a reset, the next GC takes a reference"
     );
+    // A report right after attaching, with no reference due yet.
+    w.plan(&leak(), LeakState::Leaking);
+    let why = w.report(Ok(census(&[("A", 1, 8)], 3.0))).unwrap_err();
+    assert!(
+        why.starts_with("no earlier census to compare with yet"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_taken_reference_clears_why_an_earlier_one_was_missing() {
+    let mut w = SuspectWatch::default();
+    w.plan(&Outcome::Nothing, LeakState::Flat);
+    w.set_reference(Err("too big".into()));
+    w.plan(&Outcome::GrowthSuspected, LeakState::Suspected);
+    w.set_reference(Ok(census(&[("A", 1, 8)], 1.0)));
+    w.plan(&leak(), LeakState::Leaking);
+    let s = w.report(Ok(census(&[("A", 4, 32)], 2.0))).unwrap();
+    assert_eq!(s[0].count, 3);
+}
+
+const MB: u64 = 1 << 20;
+
+#[test]
+fn a_suspects_census_runs_up_to_the_heap_bound() {
+    let max = DEFAULT_SUSPECTS_MAX_HEAP_BYTES;
+    assert_eq!(affordable(max, max, None), Ok(()));
+    assert_eq!(affordable(10 * MB, max, Some(64_000 * MB)), Ok(()));
+    let why = affordable(812 * MB, max, None).unwrap_err();
+    assert!(why.contains("live heap (812 MB)"), "{why}");
+    assert!(why.contains("over suspectsMaxHeapBytes (128 MB)"), "{why}");
+    assert!(why.contains("about 8.1 s"), "{why}");
+    assert!(why.contains("about 1.2 GB more memory"), "{why}");
+    // The bound can be raised, or set to 0 to skip every census.
+    assert_eq!(affordable(812 * MB, 1 << 40, None), Ok(()));
+    let why = affordable(3 * MB, 0, None).unwrap_err();
+    assert!(
+        why.contains("live heap (3 MB) is over suspectsMaxHeapBytes (0 KB)"),
+        "{why}"
+    );
+    assert!(why.contains("for under 0.1 s"), "{why}");
+}
+
+#[test]
+fn a_suspects_census_never_takes_more_than_half_the_memory_left() {
+    let max = 1 << 40;
+    // 100 MB live needs about 150 MB: fine with 300 MB left, not with less.
+    assert_eq!(affordable(100 * MB, max, Some(300 * MB)), Ok(()));
+    let why = affordable(100 * MB, max, Some(299 * MB)).unwrap_err();
+    assert!(
+        why.contains("need about 150 MB more memory and only 299 MB is available"),
+        "{why}"
+    );
+    // Unknown available memory: only the heap bound applies.
+    assert_eq!(affordable(100 * MB, max, None), Ok(()));
 }
