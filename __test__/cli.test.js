@@ -65,7 +65,7 @@ test('--help for the command and each subcommand', () => {
   for (const [args, want] of [
     [['--help'], /memwatch-rs watch \[options\] -- <command>/],
     [['help'], /Commands:/],
-    [['watch', '--help'], /SIGUSR2[\s\S]*--report FILE\.html[\s\S]*--json FILE[\s\S]*--census[\s\S]*--sampling[\s\S]*--quiet/],
+    [['watch', '--help'], /SIGUSR2[\s\S]*--report FILE\.html[\s\S]*--json FILE[\s\S]*--census[\s\S]*--sampling[\s\S]*--suspects-max-heap MB[\s\S]*--quiet/],
     [['help', 'watch'], /Usage: memwatch-rs watch/],
     [['diff', '--help'], /Usage: memwatch-rs diff[\s\S]*--top N[\s\S]*--retainers N[\s\S]*--group NAME[\s\S]*Exit codes/],
     [['diff', '-h'], /Usage: memwatch-rs diff/],
@@ -94,6 +94,8 @@ test('usage errors: one clear message, a pointer to --help, exit code 2', () => 
     [['diff', '--group', '', 'a', 'b'], /--group needs a group name of 1 to 1024 characters, got 0/],
     [['diff', '--group', 'x'.repeat(1025), 'a', 'b'], /--group needs a group name of 1 to 1024 characters, got 1025/],
     [['diff', ...Array.from({ length: 11 }, (_, i) => ['--group', `G${i}`]).flat(), 'a', 'b'], /--group can be given at most 10 times, got 11/],
+    [['watch', '--suspects-max-heap', '1.5', '--', 'node', '-e', '0'], /--suspects-max-heap needs a whole number of megabytes \(0 = never\), got '1\.5'/],
+    [['watch', '--suspects-max-heap', '8589934592', '--', 'node', '-e', '0'], /--suspects-max-heap needs .*got '8589934592'/],
     [['help', 'nothing'], /no help for 'nothing'/],
   ]) {
     const r = cli(args)
@@ -139,6 +141,51 @@ test('watch --census: a census of the program at its start and at the report, th
   const f = run({ MEMWATCH_FORCE_FALLBACK: '1' })
   assert.match(f.error, /fallback/)
   assert.deepEqual(f.groups, [])
+})
+
+test('watch --suspects-max-heap: over it, each LEAK line, the JSON and the report say why there are no suspects', { skip: require('..').backend !== 'v8' && 'a census needs the V8 backend' }, () => {
+  // The program reports every growing full GC (it configures the preloaded
+  // memwatch-rs; the bound set by the watcher stays).
+  const program = `
+    const memwatch = require(${JSON.stringify(ROOT)})
+    memwatch.configure({ rule: 'classic', classicStreak: 1, probe: false })
+    class Order { constructor(i) { this.id = i } }
+    const keep = []
+    memwatch.gc()
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 20000; i++) keep.push(new Order(i))
+      memwatch.gc()
+    }
+    setTimeout(() => console.log(memwatch.configure().suspectsMaxHeapBytes), 100)`
+  const run = (...flags) => {
+    const json = tmpFile('suspects.json')
+    const report = tmpFile('suspects.html')
+    const r = cli(['watch', ...flags, '--quiet', '--report', report, '--json', json, '--', process.execPath, '-e', program], { env: { ...process.env, MEMWATCH_FORCE_FALLBACK: '' } })
+    assert.equal(r.status, 0, r.stderr)
+    return { r, leaks: JSON.parse(fs.readFileSync(json, 'utf8')).processes[0].leaks, html: fs.readFileSync(report, 'utf8') }
+  }
+  const over = run('--suspects-max-heap', '0')
+  assert.equal(over.r.stdout, '0\n', 'the bound reached the program, in bytes')
+  assert.equal(over.leaks.length, 3, over.r.stderr)
+  const why = /no census for this report: the live heap \(\d+ MB\) is over suspectsMaxHeapBytes \(0 KB\): a census would pause this thread for (under|about) [\d.]+ s and need about \d+ MB more memory; raise suspectsMaxHeapBytes to allow it/
+  for (const l of over.leaks) {
+    assert.equal(l.suspects, undefined)
+    assert.match(l.suspects_skipped, why)
+  }
+  assert.equal(over.r.stderr.match(/ LEAK .* \| no suspects: no census for this report: the live heap .* allow it with watch --suspects-max-heap MB$/gm).length, 3, over.r.stderr)
+  assert.ok(over.html.includes('"suspects_skipped":"no census for this report: the live heap'), "the report's data says why")
+  // The default bound (128 MiB) lets this small heap's censuses run.
+  const under = run()
+  assert.equal(under.r.stdout, `${128 * 2 ** 20}\n`)
+  assert.deepEqual(
+    under.leaks.map((l) => [l.suspects[0].what, l.suspects[0].count, 'suspects_skipped' in l]),
+    [
+      ['Order', 20000, false],
+      ['Order', 40000, false],
+      ['Order', 60000, false],
+    ],
+  )
+  assert.match(under.r.stderr, / LEAK .* \| suspects: Order ×20000 /)
 })
 
 test('watch --sampling: sampling runs in the program, lent: its own startSampling() takes over; the fallback says why', () => {

@@ -47,4 +47,12 @@ function grownSites(sites) {
   return Array.isArray(sites) ? sites.filter((s) => s.bytes > 0 && Array.isArray(s.frames) && s.frames.length) : []
 }
 
-module.exports = { bytes, duration, rate, frame, grownSites }
+/**
+ * Why a leak has no suspects, as the watcher says it: the addon's message
+ * names configure()'s option; under watch the bound is --suspects-max-heap.
+ */
+function suspectsSkipped(why) {
+  return why.replace('raise suspectsMaxHeapBytes to allow it', 'allow it with watch --suspects-max-heap MB')
+}
+
+module.exports = { bytes, duration, rate, frame, grownSites, suspectsSkipped }

@@ -77,6 +77,12 @@ function start(socketPath) {
     })
   })
 
+  // --suspects-max-heap: the heap bound of the censuses behind suspects.
+  // watch checked the number (a whole number under 2^33 MB), so configure()
+  // accepts it.
+  const maxHeapMB = process.env.MEMWATCH_RS_SUSPECTS_MAX_HEAP_MB
+  if (maxHeapMB !== undefined && /^\d+$/.test(maxHeapMB)) memwatch.configure({ suspectsMaxHeapBytes: Number(maxHeapMB) * 2 ** 20 })
+
   // Every field the detector gives is passed on (Dates as ISO strings), so
   // fields added later (rate, suspects, ...) reach the report unchanged.
   memwatch.on('leak', (info) => {

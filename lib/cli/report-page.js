@@ -132,6 +132,9 @@
         ),
       )
     }
+    if (!(Array.isArray(l.suspects) && l.suspects.length) && typeof l.suspects_skipped === 'string') {
+      lines.push(el('p', {}, `No suspects: ${format.suspectsSkipped(l.suspects_skipped)}`))
+    }
     const sites = format.grownSites(l.sites)
     if (sites.length) {
       lines.push(

@@ -50,6 +50,9 @@ function leakEntry(event) {
   const until = first(info, ['limit_in_ms', 'limitInMs', 'time_to_limit_ms', 'timeToLimitMs'])
   if (until !== undefined) out.limit_in_ms = until
   if (Array.isArray(info.suspects)) out.suspects = info.suspects
+  const skipped = first(info, ['suspects_skipped', 'suspectsSkipped'])
+  delete out.suspectsSkipped
+  if (typeof skipped === 'string') out.suspects_skipped = skipped
   if (Array.isArray(info.sites)) out.sites = info.sites
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
   return out

@@ -228,6 +228,8 @@ function watch(opts) {
       else delete env.MEMWATCH_RS_CENSUS
       if (opts.sampling) env.MEMWATCH_RS_SAMPLING = '1'
       else delete env.MEMWATCH_RS_SAMPLING
+      if (opts.suspectsMaxHeapMB !== null && opts.suspectsMaxHeapMB !== undefined) env.MEMWATCH_RS_SUSPECTS_MAX_HEAP_MB = String(opts.suspectsMaxHeapMB)
+      else delete env.MEMWATCH_RS_SUSPECTS_MAX_HEAP_MB
       say(`watching '${opts.program.join(' ')}'; report: ${html}${json ? `, ${json}` : ''} (on exit, Ctrl-C, or kill -USR2 ${process.pid})`)
       try {
         child = spawn(opts.program[0], opts.program.slice(1), { stdio: 'inherit', env })
@@ -319,6 +321,9 @@ function leakLine(m) {
   if (Number.isFinite(until)) parts.push(`heap limit in ~${format.duration(until)}`)
   if (Array.isArray(m.suspects) && m.suspects.length) {
     parts.push('suspects: ' + m.suspects.slice(0, 3).map((s) => `${s.what} ×${s.count} (${format.bytes(s.size_bytes)})`).join(', '))
+  } else {
+    const skipped = m.suspects_skipped ?? m.suspectsSkipped
+    if (typeof skipped === 'string') parts.push(`no suspects: ${format.suspectsSkipped(skipped)}`)
   }
   const sites = format.grownSites(m.sites)
   if (sites.length) parts.push('allocated by: ' + sites.slice(0, 2).map((s) => `${siteLabel(s.frames)} +${format.bytes(s.bytes)}`).join(', '))
