@@ -27,6 +27,7 @@ module.exports = {
     const speedups = []
     const shares = []
     const pauses = []
+    const perHeapMB = []
     for (const n of sizes) {
       const variants = kinds.map(([name, label]) => ({ name, label, script: SCRIPT, args: [name, String(n)], timeout: 900_000 }))
       console.error(`bench: census with ${n} objects ...`)
@@ -56,7 +57,10 @@ module.exports = {
         shares.push([n, share(res['census-diff'])])
       }
       const census = res.census.filter((x) => !x.error && x.objects > 0)
-      if (census.length) pauses.push([n, lib.median(census.map((x) => x.wallMs / (x.objects / 1e5))), lib.median(census.map((x) => x.objects))])
+      if (census.length) {
+        pauses.push([n, lib.median(census.map((x) => x.wallMs / (x.objects / 1e5))), lib.median(census.map((x) => x.objects))])
+        perHeapMB.push([n, lib.median(census.map((x) => x.heapMB)), lib.median(census.map((x) => x.wallMs / x.heapMB)), lib.median(census.map((x) => x.extraPeakMB / x.heapMB))])
+      }
       if (res.census.some((x) => !x.error && !x.hwmReset)) notes.push('Peak RSS could not be reset (/proc/self/clear_refs): extra peak = maxRSS - RSS before, an upper bound.')
     }
     const n = (x) => x.toLocaleString('en-US')
@@ -77,8 +81,13 @@ module.exports = {
       const marginal = ((b * nb - a * na) / 1e5) / ((nb - na) / 1e5)
       notes.push(`Each further 100k live JS objects adds ${lib.fmt(marginal, 0)} ms to a census (from the two heaps above); the rest is a fixed cost (V8's full GCs of the whole heap).`)
     }
+    for (const [size, heapMB, ms, mb] of perHeapMB) {
+      notes.push(
+        `Per MB of live heap (${n(size)} objects, ${lib.fmt(heapMB, 0)} MB live): one census pauses ${lib.fmt(ms, 1)} ms and needs ${lib.fmt(mb, 2)} MB of extra memory; \`suspectsMaxHeapBytes\` (128 MiB by default) bounds the censuses nobody asked for, those of \`suspects\`.`,
+      )
+    }
     notes.push(
-      "The extra peak RSS of a census is V8's: QueryObjects marks every reachable object into a hash set (about 40 bytes per live heap object, freed when the census returns); memwatch-rs's own memory is per V8 map and per group.",
+      "The extra peak RSS of a census is V8's: QueryObjects marks every reachable heap object into a hash set (about 40 bytes per object, freed when the census returns), so it grows with the live heap, not with the number of groups; memwatch-rs's own memory is per V8 map and per group.",
       'A census runs V8\'s full GCs first (`CollectAllAvailableGarbage`, like the "gc" row) and then two walks of the reachable heap; the time left over a bare walk is in V8 (a census whose filter does nothing costs the same).',
       'found = `+` reported for the 10k new objects (must be 10000); for one census, the N objects counted.',
     )

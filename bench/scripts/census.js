@@ -46,6 +46,7 @@ function status() {
 }
 
 memwatch.gc() // settle the heap
+const heapMB = process.memoryUsage().heapUsed / 2 ** 20
 const before = status()
 let hwmReset = true
 try {
@@ -81,6 +82,7 @@ console.log(
   JSON.stringify({
     wallMs,
     rssBeforeMB: before.VmRSS,
+    heapMB,
     extraPeakMB: Math.max(0, peak - peakBefore),
     hwmReset,
     found,
