@@ -4,22 +4,22 @@
 // A heap of N objects stays live; the workload runs in batches timed by this
 // thread's CPU time (/proc/thread-self/schedstat: the machine is shared, and
 // the time other threads or processes take must not count); cycles alternate
-// gc() and census(). For each action: the workload's speed (iterations per
+// nothing (the control), gc() and census(). For each action: the workload's speed (iterations per
 // CPU ms) in windows of its own execution after the action, relative to the
 // BASE_MS it ran just before.
-// argv[2]: N (live objects, default 100000); env CYCLES (per action, default 2)
+// argv[2]: N (live objects, default 100000); env CYCLES (per action, default 3)
 
 const fs = require('node:fs')
 
 const N = Number(process.argv[2] || 100_000)
-const CYCLES = Number(process.env.CYCLES || 2)
+const CYCLES = Number(process.env.CYCLES || 3)
 const BASE_MS = 300
 // Windows of workload CPU time after the action, ms: [from, to, label].
 const WINDOWS = [
   [0, 50, 'right after (0-50 ms)'],
   [50, 200, '50-200 ms'],
-  [1000, 1200, 'at 1 s'],
-  [5000, 5200, 'at 5 s'],
+  [1000, 1500, 'at 1 s'],
+  [5000, 5500, 'at 5 s'],
 ]
 const END_MS = WINDOWS[WINDOWS.length - 1][1]
 
@@ -109,14 +109,16 @@ function speed(batches, from, to) {
 }
 
 run(2000) // warm up: optimized code, settled feedback
-const results = { gc: [], census: [] }
-const pauses = { gc: [], census: [] }
+// 'none' is the control: the same windows with no action between them (how
+// much the workload's speed drifts on its own).
+const results = { none: [], gc: [], census: [] }
+const pauses = { none: [], gc: [], census: [] }
 for (let c = 0; c < CYCLES; c++) {
-  for (const action of ['gc', 'census']) {
+  for (const action of ['none', 'gc', 'census']) {
     const base = speed(run(BASE_MS), 0, BASE_MS)
     const t0 = performance.now()
     if (action === 'gc') memwatch.gc()
-    else memwatch.census()
+    else if (action === 'census') memwatch.census()
     pauses[action].push(performance.now() - t0)
     const after = run(END_MS)
     results[action].push(WINDOWS.map(([from, to]) => speed(after, from, to) / base))
