@@ -8,7 +8,11 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const memwatch = require('..')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
 const { ROOT, runChild, runScenario, turns, variants } = require('./helpers')
+
+const ORDER_GROWTH = path.join(__dirname, 'fixtures', 'order-growth.js')
 
 const V8 = memwatch.backend === 'v8'
 const onV8 = { skip: !V8 && 'a census needs the V8 backend' }
@@ -187,25 +191,7 @@ test('no census symbols: leak events carry no suspects, and nothing else changes
 // says why it has no suspects. The same child, same growth, three settings.
 test('suspects over suspectsMaxHeapBytes: no census is taken and each leak says why', onV8, () => {
   const child = (config) => {
-    const r = runChild(`
-      const memwatch = require(${JSON.stringify(ROOT)})
-      const { PerformanceObserver, constants } = require('node:perf_hooks')
-      let majors = 0
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++
-      }).observe({ entryTypes: ['gc'] })
-      memwatch.configure(${JSON.stringify({ rule: 'classic', classicStreak: 1, probe: false, ...config })})
-      const seen = []
-      memwatch.on('leak', (l) => seen.push(l))
-      class Order { constructor(i) { this.id = i } }
-      const keep = []
-      memwatch.gc()
-      for (let round = 0; round < 3; round++) {
-        for (let i = 0; i < 20000; i++) keep.push(new Order(i))
-        memwatch.gc()
-      }
-      setTimeout(() => console.log(JSON.stringify({ majors, seen, config: memwatch.configure() })), 100)
-    `)
+    const r = spawnSync(process.execPath, [ORDER_GROWTH, JSON.stringify(config)], { encoding: 'utf8', timeout: 120_000 })
     assert.deepEqual([r.status, r.signal], [0, null], r.stderr)
     return JSON.parse(r.stdout)
   }

@@ -146,26 +146,16 @@ test('watch --census: a census of the program at its start and at the report, th
 test('watch --suspects-max-heap: over it, each LEAK line, the JSON and the report say why there are no suspects', { skip: require('..').backend !== 'v8' && 'a census needs the V8 backend' }, () => {
   // The program reports every growing full GC (it configures the preloaded
   // memwatch-rs; the bound set by the watcher stays).
-  const program = `
-    const memwatch = require(${JSON.stringify(ROOT)})
-    memwatch.configure({ rule: 'classic', classicStreak: 1, probe: false })
-    class Order { constructor(i) { this.id = i } }
-    const keep = []
-    memwatch.gc()
-    for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 20000; i++) keep.push(new Order(i))
-      memwatch.gc()
-    }
-    setTimeout(() => console.log(memwatch.configure().suspectsMaxHeapBytes), 100)`
+  const program = path.join(__dirname, 'fixtures', 'order-growth.js')
   const run = (...flags) => {
     const json = tmpFile('suspects.json')
     const report = tmpFile('suspects.html')
-    const r = cli(['watch', ...flags, '--quiet', '--report', report, '--json', json, '--', process.execPath, '-e', program], { env: { ...process.env, MEMWATCH_FORCE_FALLBACK: '' } })
+    const r = cli(['watch', ...flags, '--quiet', '--report', report, '--json', json, '--', process.execPath, program], { env: { ...process.env, MEMWATCH_FORCE_FALLBACK: '' } })
     assert.equal(r.status, 0, r.stderr)
-    return { r, leaks: JSON.parse(fs.readFileSync(json, 'utf8')).processes[0].leaks, html: fs.readFileSync(report, 'utf8') }
+    return { r, config: JSON.parse(r.stdout).config, leaks: JSON.parse(fs.readFileSync(json, 'utf8')).processes[0].leaks, html: fs.readFileSync(report, 'utf8') }
   }
   const over = run('--suspects-max-heap', '0')
-  assert.equal(over.r.stdout, '0\n', 'the bound reached the program, in bytes')
+  assert.equal(over.config.suspectsMaxHeapBytes, 0, 'the bound reached the program, in bytes')
   assert.equal(over.leaks.length, 3, over.r.stderr)
   const why = /no census for this report: the live heap \(\d+ MB\) is over suspectsMaxHeapBytes \(0 KB\): a census would pause this thread for (under|about) [\d.]+ s and need about \d+ MB more memory; raise suspectsMaxHeapBytes to allow it/
   for (const l of over.leaks) {
@@ -176,7 +166,7 @@ test('watch --suspects-max-heap: over it, each LEAK line, the JSON and the repor
   assert.ok(over.html.includes('"suspects_skipped":"no census for this report: the live heap'), "the report's data says why")
   // The default bound (128 MiB) lets this small heap's censuses run.
   const under = run()
-  assert.equal(under.r.stdout, `${128 * 2 ** 20}\n`)
+  assert.equal(under.config.suspectsMaxHeapBytes, 128 * 2 ** 20)
   assert.deepEqual(
     under.leaks.map((l) => [l.suspects[0].what, l.suspects[0].count, 'suspects_skipped' in l]),
     [
