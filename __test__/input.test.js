@@ -454,3 +454,17 @@ test('error messages stay short whatever the size of the bad value', () => {
     })
   }
 })
+
+// The addon's file diff (behind `memwatch-rs diff`, whose own checks come
+// first) checks group names with the same limits and words as end().
+test('diffSnapshotFiles: groups out of bounds are a RangeError naming what was given', () => {
+  const at = (groups) => () => native.diffSnapshotFiles('/nonexistent-before', '/nonexistent-after', 1, groups)
+  const GROUPS_FILES = /^diffSnapshotFiles: groups must be an array of 1 to 10 group names \(non-empty strings of at most 1024 characters\), got /
+  assert.throws(at([]), { name: 'RangeError', message: new RegExp(GROUPS_FILES.source + 'an empty array$') })
+  assert.throws(at(new Array(11).fill('Foo')), { name: 'RangeError', message: new RegExp(GROUPS_FILES.source + 'an array of 11 names$') })
+  assert.throws(at(['Foo', '']), { name: 'RangeError', message: 'diffSnapshotFiles: groups[1] must be a non-empty string of at most 1024 characters, got an empty string' })
+  assert.throws(at(['x'.repeat(1025)]), { name: 'RangeError', message: /^diffSnapshotFiles: groups\[0\] must be .*, got a string of 1025 characters$/ })
+  assert.throws(() => native.diffSnapshotFiles('/a', '/b', undefined, ['Foo']), { name: 'TypeError', message: 'diffSnapshotFiles: groups needs retainers, the number of paths per group' })
+  // Valid groups get as far as the files.
+  assert.throws(at(['Foo']), { name: 'Error', message: /nonexistent-before/ })
+})

@@ -18,7 +18,7 @@ use super::{state, throw, Throw};
 use crate::ffi::heap_profiler::EdgeApi;
 use crate::heap_diff::census::{self, Census};
 use crate::heap_diff::files::{diff_files, diff_files_explained};
-use crate::heap_diff::retainers::{Ask, MAX_GROUPS, MAX_GROUP_CHARS, MAX_PATHS};
+use crate::heap_diff::retainers::{limits, Ask, MAX_GROUPS, MAX_GROUP_CHARS, MAX_PATHS};
 use crate::heap_diff::session::{Captured, Session};
 use crate::heap_diff::{v8_source, Source, OWN_CLASSES};
 use crate::isolate::IsolateState;
@@ -73,19 +73,16 @@ pub fn diff_snapshot_files(
                 &format!("{API}: groups needs retainers, the number of paths per group"),
             ));
         }
-        let bad = names.is_empty()
-            || names.len() > MAX_GROUPS
-            || names
-                .iter()
-                .any(|g| g.is_empty() || g.encode_utf16().count() > MAX_GROUP_CHARS);
-        if bad {
-            return Err(throw(
-                &env,
-                Throw::Range,
-                &format!(
-                    "{API}: groups must be 1 to {MAX_GROUPS} non-empty names of at most {MAX_GROUP_CHARS} characters"
-                ),
-            ));
+        let fault = limits::count_fault(names.len())
+            .map(|got| format!("groups must be {}, got {got}", limits::wanted()));
+        let fault = fault.or_else(|| {
+            names.iter().enumerate().find_map(|(i, g)| {
+                limits::name_fault(g.encode_utf16().count())
+                    .map(|got| format!("groups[{i}] must be {}, got {got}", limits::wanted_name()))
+            })
+        });
+        if let Some(fault) = fault {
+            return Err(throw(&env, Throw::Range, &format!("{API}: {fault}")));
         }
     }
     let (before, after) = (Path::new(&before), Path::new(&after));
@@ -377,45 +374,34 @@ fn retainers_of(env: &Env, object: &Object) -> Result<Option<u32>> {
 /// non-empty string of at most [`MAX_GROUP_CHARS`] characters. Its length
 /// is checked before any element is read.
 fn groups_of(env: &Env, value: &Unknown) -> Result<Vec<String>> {
-    let want = format!(
-        "an array of 1 to {MAX_GROUPS} group names (non-empty strings of at most {MAX_GROUP_CHARS} characters)"
-    );
-    let message = |got: &str| format!("HeapDiff.end(options): groups must be {want}, got {got}");
+    let message = |got: &str| {
+        format!(
+            "HeapDiff.end(options): groups must be {}, got {got}",
+            limits::wanted()
+        )
+    };
     if value.get_type()? != ValueType::Object || !value.is_array()? {
         return Err(throw(env, Throw::Type, &message(&describe(value))));
     }
     let array: Object = value.coerce_to_object()?;
     let len = array.get_array_length()?;
-    if len == 0 || len as usize > MAX_GROUPS {
-        return Err(throw(
-            env,
-            Throw::Range,
-            &message(&if len == 0 {
-                "an empty array".to_owned()
-            } else {
-                format!("an array of {len} names")
-            }),
-        ));
+    if let Some(got) = limits::count_fault(len as usize) {
+        return Err(throw(env, Throw::Range, &message(&got)));
     }
     let mut out = Vec::with_capacity(len as usize);
     for i in 0..len {
         let item: Unknown = array.get_element(i)?;
         let at = |got: String| {
             format!(
-                "HeapDiff.end(options): groups[{i}] must be a non-empty string of at most {MAX_GROUP_CHARS} characters, got {got}"
+                "HeapDiff.end(options): groups[{i}] must be {}, got {got}",
+                limits::wanted_name()
             )
         };
         if item.get_type()? != ValueType::String {
             return Err(throw(env, Throw::Type, &at(describe(&item))));
         }
         let s = item.coerce_to_string()?;
-        let chars = s.utf16_len()?;
-        if chars == 0 || chars > MAX_GROUP_CHARS {
-            let got = if chars == 0 {
-                "an empty string".to_owned()
-            } else {
-                format!("a string of {chars} characters")
-            };
+        if let Some(got) = limits::name_fault(s.utf16_len()?) {
             return Err(throw(env, Throw::Range, &at(got)));
         }
         out.push(s.into_utf8()?.as_str()?.to_owned());

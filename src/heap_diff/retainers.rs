@@ -72,6 +72,43 @@ pub const MAX_GROUPS: usize = 10;
 /// Longest group name a caller may give, in UTF-16 units (JS `length`).
 pub const MAX_GROUP_CHARS: usize = 1024;
 
+/// What a caller may name as groups to explain: 1 to [`MAX_GROUPS`] names,
+/// each 1 to [`MAX_GROUP_CHARS`] UTF-16 units long. Each check returns
+/// what the caller gave, for a `RangeError`, or `None` when it is fine.
+pub mod limits {
+    use super::{MAX_GROUPS, MAX_GROUP_CHARS};
+
+    /// What the list must be, for messages.
+    pub fn wanted() -> String {
+        format!(
+            "an array of 1 to {MAX_GROUPS} group names (non-empty strings of at most {MAX_GROUP_CHARS} characters)"
+        )
+    }
+
+    /// What one name must be, for messages.
+    pub fn wanted_name() -> String {
+        format!("a non-empty string of at most {MAX_GROUP_CHARS} characters")
+    }
+
+    /// A list of `count` names that is empty or too long.
+    pub fn count_fault(count: usize) -> Option<String> {
+        match count {
+            0 => Some("an empty array".to_owned()),
+            n if n > MAX_GROUPS => Some(format!("an array of {n} names")),
+            _ => None,
+        }
+    }
+
+    /// A name of `chars` UTF-16 units that is empty or too long.
+    pub fn name_fault(chars: usize) -> Option<String> {
+        match chars {
+            0 => Some("an empty string".to_owned()),
+            n if n > MAX_GROUP_CHARS => Some(format!("a string of {n} characters")),
+            _ => None,
+        }
+    }
+}
+
 /// What a caller asks to have explained: up to `n` paths per group, for
 /// the [`TOP_GROUPS`] groups that grew most, or for the `groups` named.
 #[derive(Debug, Clone, PartialEq, Eq)]

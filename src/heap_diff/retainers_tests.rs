@@ -595,3 +595,18 @@ fn node_26_native_context_roots_print_as_global() {
     b.edge(global, edge::PROPERTY, "app", app);
     assert_eq!(path_to(&b, app).unwrap(), "global → app (Object)");
 }
+
+#[test]
+fn group_limits_name_what_was_given() {
+    use super::limits::{count_fault, name_fault};
+    assert_eq!(count_fault(0).as_deref(), Some("an empty array"));
+    assert_eq!(count_fault(1), None);
+    assert_eq!(count_fault(MAX_GROUPS), None);
+    assert_eq!(count_fault(11).as_deref(), Some("an array of 11 names"));
+    assert_eq!(name_fault(0).as_deref(), Some("an empty string"));
+    assert_eq!(name_fault(MAX_GROUP_CHARS), None);
+    assert_eq!(
+        name_fault(1025).as_deref(),
+        Some("a string of 1025 characters")
+    );
+}
