@@ -10,7 +10,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
-const { ROOT, fullOnly, runChild } = require('./helpers')
+const { ROOT, follow, fullOnly, runChild } = require('./helpers')
 
 const BIN = path.join(ROOT, 'bin', 'memwatch-rs.js')
 const PROGRAM = path.join(__dirname, 'fixtures', 'cli', 'program.js')
@@ -31,29 +31,9 @@ function cli(args, { timeout = 120_000, cwd = tmp, env = process.env } = {}) {
 /** Starts the command; resolves `waitFor(text)` once stdout holds `text`, `done` at its end. */
 function start(args) {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp })
-  let stdout = ''
-  let stderr = ''
-  const waiters = []
-  const check = () => {
-    for (const w of waiters.splice(0)) {
-      if (w.where().includes(w.text)) w.resolve()
-      else waiters.push(w)
-    }
-  }
-  child.stdout.on('data', (d) => {
-    stdout += d
-    check()
-  })
-  child.stderr.on('data', (d) => {
-    stderr += d
-    check()
-  })
-  const done = new Promise((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })))
-  const waitFor = (text, stream = 'stdout') =>
-    new Promise((resolve) => {
-      waiters.push({ text, resolve, where: () => (stream === 'stdout' ? stdout : stderr) })
-      check()
-    })
+  const { out, seen } = follow(child)
+  const done = new Promise((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout: out.stdout, stderr: out.stderr })))
+  const waitFor = (text, stream = 'stdout') => seen(text, stream).then(() => undefined)
   return { child, done, waitFor }
 }
 

@@ -101,3 +101,34 @@ function freePort() {
 }
 
 module.exports.freePort = freePort
+
+/**
+ * Collects a spawned child's output: `out.stdout` and `out.stderr` so far,
+ * and `seen(pattern, stream = 'stdout')`, which resolves once that stream
+ * holds `pattern` (a string, or a RegExp whose match it resolves with).
+ */
+function follow(child) {
+  const out = { stdout: '', stderr: '' }
+  const waiters = []
+  const match = (text, pattern) => (typeof pattern === 'string' ? (text.includes(pattern) ? [pattern] : null) : text.match(pattern))
+  const check = () => {
+    for (const w of waiters.splice(0)) {
+      const m = match(out[w.stream], w.pattern)
+      if (m) w.resolve(m)
+      else waiters.push(w)
+    }
+  }
+  for (const stream of ['stdout', 'stderr']) {
+    child[stream].on('data', (d) => {
+      out[stream] += d
+      check()
+    })
+  }
+  const seen = (pattern, stream = 'stdout') =>
+    new Promise((resolve) => {
+      waiters.push({ pattern, stream, resolve })
+      check()
+    })
+  return { out, seen }
+}
+module.exports.follow = follow

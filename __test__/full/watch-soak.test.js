@@ -14,7 +14,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 const autocannon = require('autocannon')
-const { ROOT } = require('../helpers')
+const { ROOT, follow } = require('../helpers')
 
 const BIN = path.join(ROOT, 'bin', 'memwatch-rs.js')
 const SERVER = path.join(ROOT, 'bench', 'scripts', 'soak-server.js')
@@ -34,22 +34,7 @@ test('watch on the soak server with a session leak under load: the leak is repor
     cwd: tmp,
     env: { ...process.env, SOAK_LEAK_EVERY: String(LEAK_EVERY), HEAPDIFF_MS: '30000' },
   })
-  let stdout = ''
-  let stderr = ''
-  const seen = (re, where) => new Promise((resolve) => {
-    const check = () => {
-      const m = (where === 'stdout' ? stdout : stderr).match(re)
-      if (m) resolve(m)
-      return m
-    }
-    if (check()) return
-    const on = () => {
-      if (check()) child[where].off('data', on)
-    }
-    child[where].on('data', on)
-  })
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
+  const { out, seen } = follow(child)
   const done = new Promise((resolve) => child.on('close', (status, signal) => resolve({ status, signal })))
   const killer = setTimeout(() => child.kill('SIGKILL'), (BOUND_S + 40) * 1000)
   t.after(() => clearTimeout(killer))
@@ -70,11 +55,11 @@ test('watch on the soak server with a session leak under load: the leak is repor
   const { status, signal } = await done
   t.diagnostic(`leak line after ${reportedS.toFixed(0)} s of load: ${leak}`)
   t.diagnostic(`load: ${results.requests.total} requests, ${results.errors} errors, ${results.non2xx} non-2xx`)
-  assert.ok(leak, `no LEAK line within ${BOUND_S} s of load; stderr:\n${stderr.slice(-2000)}`)
+  assert.ok(leak, `no LEAK line within ${BOUND_S} s of load; stderr:\n${out.stderr.slice(-2000)}`)
   assert.equal(results.errors, 0)
   assert.equal(results.non2xx, 0)
   // Ctrl-C reached the service once; the watcher exits with its code.
-  assert.equal(status, 128 + os.constants.signals.SIGINT, `status ${status} signal ${signal}; stderr:\n${stderr.slice(-2000)}`)
+  assert.equal(status, 128 + os.constants.signals.SIGINT, `status ${status} signal ${signal}; stderr:\n${out.stderr.slice(-2000)}`)
 
   const data = JSON.parse(fs.readFileSync(json, 'utf8'))
   assert.equal(data.processes.length, 1)
