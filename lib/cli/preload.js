@@ -78,10 +78,13 @@ function start(socketPath) {
   })
 
   // --suspects-max-heap: the heap bound of the censuses behind suspects.
-  // watch checked the number (a whole number under 2^33 MB), so configure()
-  // accepts it.
+  // watch checked the number; one set by hand that configure() would refuse
+  // (not a whole number under 2^33 MB) is ignored rather than thrown into
+  // the program's start.
   const maxHeapMB = process.env.MEMWATCH_RS_SUSPECTS_MAX_HEAP_MB
-  if (maxHeapMB !== undefined && /^\d+$/.test(maxHeapMB)) memwatch.configure({ suspectsMaxHeapBytes: Number(maxHeapMB) * 2 ** 20 })
+  if (maxHeapMB !== undefined && /^\d{1,10}$/.test(maxHeapMB) && Number(maxHeapMB) < 2 ** 33) {
+    memwatch.configure({ suspectsMaxHeapBytes: Number(maxHeapMB) * 2 ** 20 })
+  }
 
   // Every field the detector gives is passed on (Dates as ISO strings), so
   // fields added later (rate, suspects, ...) reach the report unchanged.
