@@ -410,7 +410,7 @@ impl IsolateState {
     /// memory left (`Err`: why it was not taken).
     fn suspects_census(&self, env: &Env, heap_used: u64) -> Result<Census, String> {
         let max = self.suspects_config.get().max_heap_bytes;
-        affordable(heap_used, max, crate::ffi::available_memory())?;
+        affordable(heap_used, max, crate::ffi::available_memory)?;
         self.census(env).map_err(|failure| match failure {
             CensusFailure::Unavailable(why) => why,
             CensusFailure::Running => "a census was already running".to_owned(),

@@ -44,6 +44,10 @@ pub const CENSUS_MEMORY_PER_HEAP_BYTE: f64 = 1.5;
 /// the process: the service keeps the rest.
 pub const CENSUS_MEMORY_SHARE: f64 = 0.5;
 
+/// Pause of a census per MiB of live heap, seconds (about 10 ms measured,
+/// idle; the messages' estimate).
+const CENSUS_SECONDS_PER_MIB: f64 = 0.01;
+
 /// `configure({ suspects, suspectsMaxHeapBytes })`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SuspectsConfig {
@@ -63,26 +67,27 @@ impl Default for SuspectsConfig {
 }
 
 /// Whether a suspects' census may run on a live heap of `heap_used` bytes
-/// with `available` bytes of memory left to the process (`None`: unknown).
-/// `Err` says why not. A census the program asks for (`census()`, a census
-/// HeapDiff) is not bounded: these are the ones it never asked for.
+/// with `available()` bytes of memory left to the process (`None`:
+/// unknown; asked only when the heap is within the bound). `Err` says why
+/// not. A census the program asks for (`census()`, a census HeapDiff) is
+/// not bounded: these are the ones it never asked for.
 pub fn affordable(
     heap_used: u64,
     max_heap_bytes: u64,
-    available: Option<u64>,
+    available: impl FnOnce() -> Option<u64>,
 ) -> Result<(), String> {
+    let need = heap_used as f64 * CENSUS_MEMORY_PER_HEAP_BYTE;
     if heap_used > max_heap_bytes {
         return Err(format!(
             "the live heap ({}) is over suspectsMaxHeapBytes ({}): a census would pause this thread \
              for {} and need about {} more memory; raise suspectsMaxHeapBytes to allow it",
             mb(heap_used as f64),
             mb(max_heap_bytes as f64),
-            seconds(heap_used as f64 / (1024.0 * 1024.0) * 0.01),
-            mb(heap_used as f64 * CENSUS_MEMORY_PER_HEAP_BYTE),
+            seconds(heap_used as f64 / (1024.0 * 1024.0) * CENSUS_SECONDS_PER_MIB),
+            mb(need),
         ));
     }
-    let need = heap_used as f64 * CENSUS_MEMORY_PER_HEAP_BYTE;
-    match available {
+    match available() {
         Some(free) if need > free as f64 * CENSUS_MEMORY_SHARE => Err(format!(
             "a census of this heap ({} live) would need about {} more memory and only {} is \
              available to the process",

@@ -317,16 +317,18 @@ const MB: u64 = 1 << 20;
 #[test]
 fn a_suspects_census_runs_up_to_the_heap_bound() {
     let max = DEFAULT_SUSPECTS_MAX_HEAP_BYTES;
-    assert_eq!(affordable(max, max, None), Ok(()));
-    assert_eq!(affordable(10 * MB, max, Some(64_000 * MB)), Ok(()));
-    let why = affordable(812 * MB, max, None).unwrap_err();
+    assert_eq!(affordable(max, max, || None), Ok(()));
+    assert_eq!(affordable(10 * MB, max, || Some(64_000 * MB)), Ok(()));
+    let why = affordable(812 * MB, max, || None).unwrap_err();
     assert!(why.contains("live heap (812 MB)"), "{why}");
     assert!(why.contains("over suspectsMaxHeapBytes (128 MB)"), "{why}");
     assert!(why.contains("about 8.1 s"), "{why}");
     assert!(why.contains("about 1.2 GB more memory"), "{why}");
+    // Over the bound, the memory left is not even read.
+    assert!(affordable(812 * MB, max, || unreachable!("available memory read")).is_err());
     // The bound can be raised, or set to 0 to skip every census.
-    assert_eq!(affordable(812 * MB, 1 << 40, None), Ok(()));
-    let why = affordable(3 * MB, 0, None).unwrap_err();
+    assert_eq!(affordable(812 * MB, 1 << 40, || None), Ok(()));
+    let why = affordable(3 * MB, 0, || None).unwrap_err();
     assert!(
         why.contains("live heap (3 MB) is over suspectsMaxHeapBytes (0 KB)"),
         "{why}"
@@ -338,12 +340,12 @@ fn a_suspects_census_runs_up_to_the_heap_bound() {
 fn a_suspects_census_never_takes_more_than_half_the_memory_left() {
     let max = 1 << 40;
     // 100 MB live needs about 150 MB: fine with 300 MB left, not with less.
-    assert_eq!(affordable(100 * MB, max, Some(300 * MB)), Ok(()));
-    let why = affordable(100 * MB, max, Some(299 * MB)).unwrap_err();
+    assert_eq!(affordable(100 * MB, max, || Some(300 * MB)), Ok(()));
+    let why = affordable(100 * MB, max, || Some(299 * MB)).unwrap_err();
     assert!(
         why.contains("need about 150 MB more memory and only 299 MB is available"),
         "{why}"
     );
     // Unknown available memory: only the heap bound applies.
-    assert_eq!(affordable(100 * MB, max, None), Ok(()));
+    assert_eq!(affordable(100 * MB, max, || None), Ok(()));
 }
