@@ -704,7 +704,7 @@ pub struct Config {
     pub probe_suspect_interval_ms: f64,
     /// Take heap censuses while a `leak` listener is attached, for the `suspects` of each `leak` (V8 backend; each census pauses the thread). Default true.
     pub suspects: bool,
-    /// Skip a suspects' census when the live heap is larger than this, bytes (a census pauses the thread about 10 ms and needs about 1.2 MB of memory per MB of live heap). Default 134217728 (128 MiB); 0 to 9007199254740991.
+    /// Skip a suspects' census when the live heap is larger than this, bytes (a census pauses the thread about 11–13 ms and needs about 1.2–1.3 MB of memory per MB of live heap; `npm run bench`). Default 134217728 (128 MiB); 0 to 9007199254740991.
     pub suspects_max_heap_bytes: f64,
 }
 

@@ -8,7 +8,9 @@
 // gc()), its extra peak RSS during the variant (VmHWM reset through
 // /proc/self/clear_refs, else maxRSS), the + found for the new objects, and
 // the objects a census counted.
-// argv[2]: variant; argv[3]: N
+// argv[2]: variant; argv[3]: N. With env HEAP_MB instead: a heap of mixed
+// records (an object with a string, an array and a nested object each)
+// grown until HEAP_MB MiB are live, for what a census costs per MB of heap.
 
 const fs = require('node:fs')
 
@@ -27,8 +29,15 @@ class Fresh {
   }
 }
 
-const keep = (globalThis.keep = new Array(n))
-for (let i = 0; i < n; i++) keep[i] = new Small(i)
+const heapMBTarget = Number(process.env.HEAP_MB || 0)
+const keep = (globalThis.keep = heapMBTarget ? [] : new Array(n))
+if (heapMBTarget) {
+  for (let i = 0; process.memoryUsage().heapUsed < heapMBTarget * 2 ** 20; ) {
+    for (const end = i + 10_000; i < end; i++) keep.push({ id: i, name: `user-${i}`, tags: [i, i & 7], meta: { t: i * 3 } })
+  }
+} else {
+  for (let i = 0; i < n; i++) keep[i] = new Small(i)
+}
 const fresh = (globalThis.fresh = [])
 function allocate() {
   for (let i = 0; i < NEW; i++) fresh.push(new Fresh(i))

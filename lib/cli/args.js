@@ -47,7 +47,7 @@ Options:
   --json FILE         also write the report's data as JSON
   --census            add a heap census (object counts by constructor) at
                       start and at each report (each pauses the program
-                      about 10 ms per MB of live heap, on any heap size)
+                      about 12 ms per MB of live heap, on any heap size)
   --sampling          run V8's sampling heap profiler in every process and
                       worker: each leak names the allocation sites (function,
                       file:line) whose live memory grew (about 1% of a core
@@ -56,8 +56,8 @@ Options:
   --suspects-max-heap MB
                       take the censuses behind each leak's suspects on live
                       heaps up to MB megabytes (default 128; 0 = never).
-                      Each pauses the program about 10 ms and needs about
-                      1.2 MB of memory per MB of live heap
+                      Each pauses the program about 12 ms and needs about
+                      1.25 MB of memory per MB of live heap
   --quiet             no line per full GC (leak events are still printed)
   -h, --help          this help
 

@@ -29,14 +29,14 @@ pub const UNKNOWN: &str = "(unknown)";
 pub const MAX_SUSPECTS: usize = 10;
 
 /// `suspectsMaxHeapBytes` by default: the suspects' censuses run on heaps
-/// up to 128 MiB live. A census costs about 10 ms of pause and 1.0–1.3 MB
-/// of memory per MB of live heap (measured on a 2-core EPYC, Node 22 and
-/// 26, heaps of small objects and of mixed records from 25 MB to 500 MB):
-/// about 1.3 s and 170 MB at this bound.
+/// up to 128 MiB live. A census costs 11–13 ms of pause and 1.2–1.3 MB of
+/// memory per MB of live heap (`npm run bench`, census-heap-size: heaps of
+/// mixed records of 115 and 496 MB on a 2-core EPYC): about 1.6 s and
+/// 170 MB at this bound.
 pub const DEFAULT_SUSPECTS_MAX_HEAP_BYTES: u64 = 128 << 20;
 
 /// Memory a census needs while it runs, per byte of live heap, rounded up
-/// from the 1.0–1.35 measured (V8 marks every reachable heap object into a
+/// from the 1.2–1.3 measured (V8 marks every reachable heap object into a
 /// hash set before each of its two heap walks).
 pub const CENSUS_MEMORY_PER_HEAP_BYTE: f64 = 1.5;
 
@@ -44,9 +44,9 @@ pub const CENSUS_MEMORY_PER_HEAP_BYTE: f64 = 1.5;
 /// the process: the service keeps the rest.
 pub const CENSUS_MEMORY_SHARE: f64 = 0.5;
 
-/// Pause of a census per MiB of live heap, seconds (about 10 ms measured,
+/// Pause of a census per MiB of live heap, seconds (11–13 ms measured,
 /// idle; the messages' estimate).
-const CENSUS_SECONDS_PER_MIB: f64 = 0.01;
+const CENSUS_SECONDS_PER_MIB: f64 = 0.012;
 
 /// `configure({ suspects, suspectsMaxHeapBytes })`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
