@@ -328,12 +328,19 @@ pub enum Want {
 /// a report never replaces it.
 #[derive(Debug, Default)]
 pub struct SuspectWatch {
-    reference: Option<Census>,
-    /// Why the reference due last was not taken.
-    missing: Option<String>,
-    /// A reference was due since watching began (taken or failed).
-    started: bool,
+    reference: Reference,
     state: LeakState,
+}
+
+/// What a report is compared with.
+#[derive(Debug, Default)]
+enum Reference {
+    /// No reference was due yet since watching began.
+    #[default]
+    NotDue,
+    Held(Census),
+    /// None is held; why the one due last was not taken, if one failed.
+    Missing(Option<String>),
 }
 
 impl SuspectWatch {
@@ -344,7 +351,7 @@ impl SuspectWatch {
         match outcome {
             Outcome::Leak(_) => Want::Report,
             Outcome::GrowthSuspected => Want::Reference,
-            Outcome::Nothing if !self.started => Want::Reference,
+            Outcome::Nothing if matches!(self.reference, Reference::NotDue) => Want::Reference,
             Outcome::Nothing if was != LeakState::Flat && state == LeakState::Flat => {
                 Want::Reference
             }
@@ -355,17 +362,10 @@ impl SuspectWatch {
     /// The census a [`Want::Reference`] asked for (`Err`: why it was not
     /// taken).
     pub fn set_reference(&mut self, census: Result<Census, String>) {
-        self.started = true;
-        match census {
-            Ok(c) => {
-                self.reference = Some(c);
-                self.missing = None;
-            }
-            Err(why) => {
-                self.reference = None;
-                self.missing = Some(why);
-            }
-        }
+        self.reference = match census {
+            Ok(c) => Reference::Held(c),
+            Err(why) => Reference::Missing(Some(why)),
+        };
     }
 
     /// The suspects of a report whose census is `now` (`Err`: why it was
@@ -373,23 +373,26 @@ impl SuspectWatch {
     /// there is no reference to compare with. A report with no reference
     /// makes its census the reference of the reports that follow.
     pub fn report(&mut self, now: Result<Census, String>) -> Result<Vec<Growth>, String> {
-        self.started = true;
-        let now = now.map_err(|why| format!("no census for this report: {why}"))?;
-        match &self.reference {
-            Some(reference) => Ok(suspects(reference, &now, MAX_SUSPECTS)),
-            None => {
-                self.reference = Some(now);
-                Err(match self.missing.take() {
-                    Some(why) => format!(
-                        "no earlier census to compare with ({why}); this report's census is the \
-                         next report's reference"
-                    ),
-                    None => "no earlier census to compare with yet; this report's census is the \
-                             next report's reference"
-                        .to_owned(),
-                })
+        let now = match now {
+            Ok(now) => now,
+            Err(why) => {
+                if let Reference::NotDue = self.reference {
+                    self.reference = Reference::Missing(None);
+                }
+                return Err(format!("no census for this report: {why}"));
             }
+        };
+        if let Reference::Held(reference) = &self.reference {
+            return Ok(suspects(reference, &now, MAX_SUSPECTS));
         }
+        let earlier = match std::mem::replace(&mut self.reference, Reference::Held(now)) {
+            Reference::Missing(Some(why)) => format!("({why})"),
+            _ => "yet".to_owned(),
+        };
+        Err(format!(
+            "no earlier census to compare with {earlier}; this report's census is the next \
+             report's reference"
+        ))
     }
 
     /// Forgets the reference: the next full GC takes a new one.
@@ -399,7 +402,7 @@ impl SuspectWatch {
 
     /// Whether a reference is held.
     pub fn has_reference(&self) -> bool {
-        self.reference.is_some()
+        matches!(self.reference, Reference::Held(_))
     }
 }
 
