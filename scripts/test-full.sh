@@ -23,7 +23,8 @@
 #      MEMWATCH_SCENARIO_BACKENDS=v8,fallback for both), and alongside
 #      it `memwatch-rs watch` on the soak server leaking sessions under load;
 #   5. npm run package, and the tarballs installed in a fresh project with
-#      --ignore-scripts and no cargo on PATH, used on every major;
+#      --ignore-scripts and no cargo on PATH, used on every major (the API,
+#      and npx memwatch-rs watch and diff);
 #   6. a 30-second soak.
 # Suites run two test files at a time (MEMWATCH_TEST_CONCURRENCY); the
 # scenario table schedules its own processes by cores. MEMWATCH_CI_MAJORS

@@ -2,8 +2,9 @@
 
 // The package as users get it: the tarballs `npm run package` writes,
 // installed into a fresh project with --ignore-scripts and no cargo or rustc
-// on PATH, then every feature used once, on each Node major in
-// MEMWATCH_NODE_BINS (colon-separated node binaries; default: this node).
+// on PATH, then every feature and both CLI commands (through npx) used once,
+// on each Node major in MEMWATCH_NODE_BINS (colon-separated node binaries;
+// default: this node).
 // And leakage, with npm overrides pointing its memwatch at these tarballs.
 // Slow (a release build if dist/ is empty, two npm installs): test:full only.
 
@@ -98,6 +99,46 @@ const SMOKE_ESM = `
     backend: memwatch.backend, gc: gc().num_full_gc >= 1, diff: typeof d.end().change.size_bytes }))
 `
 
+// The CLI as users run it: npx memwatch-rs watch -- node app.js, and
+// memwatch-rs diff on two snapshots that app wrote. The app keeps 4,000
+// CliSession objects reachable to the end, so the exit census counts them
+// exactly, and grows them between its two snapshots.
+const CLI_APP = `
+  const v8 = require('node:v8')
+  class CliSession { constructor(i) { this.id = i; this.data = new Array(16).fill(i) } }
+  globalThis.kept = []
+  v8.writeHeapSnapshot('before.heapsnapshot')
+  for (let i = 0; i < 4000; i++) globalThis.kept.push(new CliSession(i))
+  v8.writeHeapSnapshot('after.heapsnapshot')
+`
+
+/** The installed CLI through npx, with `node` on PATH being `node`. */
+function npx(dir, node, args) {
+  const env = pathWithoutRust()
+  env.PATH = `${path.dirname(node)}${path.delimiter}${env.PATH}`
+  const r = spawnSync('npx', ['--no-install', 'memwatch-rs', ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 })
+  assert.equal(r.status, 0, `npx memwatch-rs ${args.join(' ')}: ${r.stdout}\n${r.stderr}`)
+  return r
+}
+
+function cliWorks(dir, node, version) {
+  fs.writeFileSync(path.join(dir, 'app.js'), CLI_APP)
+  for (const f of ['r.json', 'r.html']) fs.rmSync(path.join(dir, f), { force: true })
+  const w = npx(dir, node, ['watch', '--census', '--json', 'r.json', '--report', 'r.html', '--', 'node', 'app.js'])
+  assert.match(w.stderr, /memwatch-rs: watching 'node app\.js'/, `${version}: watch's first line`)
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'r.json'), 'utf8'))
+  const proc = report.processes.find((p) => p.main)
+  assert.equal(proc.node, version, `${version}: the watched program ran on this Node`)
+  assert.equal(proc.backend, 'v8', `${version}: watched backend`)
+  assert.equal(proc.exit_code, 0, `${version}: watched exit code`)
+  const grew = proc.census.groups.find((g) => g.what === 'CliSession')
+  assert.equal(grew && grew.count_change, 4000, `${version}: watch --census counts the kept objects`)
+  assert.match(fs.readFileSync(path.join(dir, 'r.html'), 'utf8'), /<html/i, `${version}: the HTML report`)
+  const d = npx(dir, node, ['diff', '--json', '--top', '0', 'before.heapsnapshot', 'after.heapsnapshot'])
+  const row = JSON.parse(d.stdout).change.details.find((x) => x.what === 'CliSession')
+  assert.equal(row && row['+'], 4000, `${version}: diff of the app's snapshots`)
+}
+
 function runIn(dir, node, args) {
   const r = spawnSync(node, args, { cwd: dir, env: pathWithoutRust(), encoding: 'utf8', timeout: 120_000 })
   assert.equal(r.status, 0, `${node} ${args[0]}: ${r.stderr}`)
@@ -105,7 +146,7 @@ function runIn(dir, node, args) {
   return JSON.parse(r.stdout.trim().split('\n').pop())
 }
 
-test('the tarballs install with --ignore-scripts and no Rust, and every feature works on each Node', () => {
+test('the tarballs install with --ignore-scripts and no Rust, and every feature and the CLI work on each Node', () => {
   const { main, platforms } = tarballs()
   const dir = project('install', {})
   try {
@@ -132,6 +173,7 @@ test('the tarballs install with --ignore-scripts and no Rust, and every feature 
       assert.ok(out.stats >= 2, `${version}: stats events (${out.stats})`)
       const esm = runIn(dir, node, ['--input-type=module', '-e', SMOKE_ESM])
       assert.deepEqual(esm, { same: true, backend: 'v8', gc: true, diff: 'number' }, `${version}: ESM import`)
+      cliWorks(dir, node, version)
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
