@@ -52,7 +52,9 @@ function grownSites(sites) {
  * names configure()'s option; under watch the bound is --suspects-max-heap.
  */
 function suspectsSkipped(why) {
-  return why.replace('raise suspectsMaxHeapBytes to allow it', 'allow it with watch --suspects-max-heap MB')
+  return why
+    .replace('raise suspectsMaxHeapBytes to allow it', 'allow it with watch --suspects-max-heap MB')
+    .replace('startSampling() for', 'watch --sampling for')
 }
 
 module.exports = { bytes, duration, rate, frame, grownSites, suspectsSkipped }

@@ -66,6 +66,11 @@ impl Default for SuspectsConfig {
     }
 }
 
+/// Where a suspects' census is skipped, the route that works on any heap:
+/// a `leak` carries the allocation sites that grew while sampling runs.
+const SAMPLING_HINT: &str =
+    "startSampling() for the allocation sites that grew, at a fraction of the cost";
+
 /// Whether a suspects' census may run on a live heap of `heap_used` bytes
 /// with `available()` bytes of memory left to the process (`None`:
 /// unknown; asked only when the heap is within the bound). `Err` says why
@@ -80,7 +85,8 @@ pub fn affordable(
     if heap_used > max_heap_bytes {
         return Err(format!(
             "the live heap ({}) is over suspectsMaxHeapBytes ({}): a census would pause this thread \
-             for {} and need about {} more memory; raise suspectsMaxHeapBytes to allow it",
+             for {} and need about {} more memory; raise suspectsMaxHeapBytes to allow it, or \
+             {SAMPLING_HINT}",
             mb(heap_used as f64),
             mb(max_heap_bytes as f64),
             seconds(heap_used as f64 / (1024.0 * 1024.0) * CENSUS_SECONDS_PER_MIB),
@@ -90,7 +96,7 @@ pub fn affordable(
     match available() {
         Some(free) if need > free as f64 * CENSUS_MEMORY_SHARE => Err(format!(
             "a census of this heap ({} live) would need about {} more memory and only {} is \
-             available to the process",
+             available to the process; {SAMPLING_HINT}",
             mb(heap_used as f64),
             mb(need),
             mb(free as f64),

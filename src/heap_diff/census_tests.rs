@@ -324,6 +324,11 @@ fn a_suspects_census_runs_up_to_the_heap_bound() {
     assert!(why.contains("over suspectsMaxHeapBytes (128 MB)"), "{why}");
     assert!(why.contains("about 9.7 s"), "{why}");
     assert!(why.contains("about 1.2 GB more memory"), "{why}");
+    // It names both ways out: the bound, and sampling, which works on any heap.
+    assert!(
+        why.contains("raise suspectsMaxHeapBytes to allow it, or startSampling()"),
+        "{why}"
+    );
     // Over the bound, the memory left is not even read.
     assert!(affordable(812 * MB, max, || unreachable!("available memory read")).is_err());
     // The bound can be raised, or set to 0 to skip every census.
@@ -344,6 +349,12 @@ fn a_suspects_census_never_takes_more_than_half_the_memory_left() {
     let why = affordable(100 * MB, max, || Some(299 * MB)).unwrap_err();
     assert!(
         why.contains("need about 150 MB more memory and only 299 MB is available"),
+        "{why}"
+    );
+    assert!(
+        why.ends_with(
+            "startSampling() for the allocation sites that grew, at a fraction of the cost"
+        ),
         "{why}"
     );
     // Unknown available memory: only the heap bound applies.
