@@ -3,8 +3,8 @@
 // From a `leak` event to the code that leaks: a small service that keeps
 // every session it ever made. Allocation sampling runs from the start (its
 // cost is well under 1% CPU); when the leak is reported, the event says
-// which functions allocated what grew, and a HeapDiff with retainer paths
-// says what holds it.
+// what grew (its suspects, from heap censuses) and which functions
+// allocated it, and a HeapDiff with retainer paths says what holds it.
 
 const memwatch = require('..')
 
@@ -42,6 +42,12 @@ memwatch.configure({ graceMs: 10_000 })
 
 memwatch.once('leak', (info) => {
   console.log(`${since()}  LEAK: ${info.reason}`)
+  if (info.suspects) {
+    console.log('        what grew (objects by constructor since the growth began):')
+    for (const s of info.suspects.slice(0, 3)) console.log(`        ${mb(s.size_bytes)}  ${s.what} +${s.count}`)
+  } else if (info.suspectsSkipped) {
+    console.log(`        no suspects: ${info.suspectsSkipped}`)
+  }
   console.log('        allocated by (live sampled bytes that grew since the detector started):')
   for (const site of info.sites.slice(0, 3)) {
     const [fn, caller] = site.frames

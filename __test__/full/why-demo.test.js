@@ -23,7 +23,7 @@ const PATH = /\d+× global → app \(Object\) → sessions \(Map\) → table →
 
 const CHROMIUM = '/usr/bin/chromium'
 
-test('demo:why under watch --sampling: the leak, the allocating function and line, who holds it', { timeout: 240_000 }, async () => {
+test('demo:why under watch --sampling: the leak, what grew, the allocating function and line, who holds it', { timeout: 240_000 }, async () => {
   assert.ok(LINE > 0)
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memwatch-why-demo-'))
   try {
@@ -37,6 +37,8 @@ test('demo:why under watch --sampling: the leak, the allocating function and lin
     // The demo itself: it found the leak before giving up (exit code 1 after 120 s).
     assert.equal(r.status, 0, r.stdout + r.stderr)
     assert.match(r.stdout, /LEAK: heap growth over \d+ GCs/)
+    // Its suspects: the census counts the Session objects among the three groups that grew most.
+    assert.match(r.stdout, /what grew \(objects by constructor since the growth began\):\n(?: +[\d.]+ MB {2}\w+ \+\d+\n){0,2} +[\d.]+ MB {2}Session \+\d+\n/)
     assert.match(r.stdout, /allocated by \(live sampled bytes that grew since the detector started\):\n +[\d.]+ MB {2}/)
     assert.match(r.stdout, SITE, 'the leak event names the function that allocates the sessions')
     assert.match(r.stdout, /Session: \+\d+ /)
