@@ -219,10 +219,48 @@ test('suspects over suspectsMaxHeapBytes: no census is taken and each leak says 
   assert.ok(Math.abs(over.majors - off.majors) <= 1, `no census over the bound: ${over.majors} majors, ${off.majors} with suspects off`)
   for (const l of over.seen) {
     assert.ok(!('suspects' in l), 'absent, never guessed')
-    assert.match(l.suspectsSkipped, /^no census for this report: the live heap \(\d+ MB\) is over suspectsMaxHeapBytes \(1 KB\): a census would pause this thread for (under|about) [\d.]+ s and need about \d+ MB more memory; raise suspectsMaxHeapBytes to allow it, or startSampling\(\) for the allocation sites that grew, at a fraction of the cost$/)
+    assert.match(l.suspectsSkipped, /^no census for this report: the live heap \(\d+ MB\) is over suspectsMaxHeapBytes \(1 KB\): a census would pause this thread for (under|about) [\d.]+ s( \(at the \d+ ms per MB its last census took\))? and need about \d+ MB more memory; raise suspectsMaxHeapBytes to allow it, or startSampling\(\) for the allocation sites that grew, at a fraction of the cost$/)
   }
   // Off: neither suspects nor a reason (nobody asked for them).
   for (const l of off.seen) assert.deepEqual(['suspects' in l, 'suspectsSkipped' in l], [false, false])
+})
+
+// A skipped census names the pause it would have cost. Once this thread
+// has timed a suspects' census of a heap big enough to say (32 MiB), the
+// figure is that rate, and the message says where it comes from.
+test('a skipped census names the pause rate this thread measured', onV8, async () => {
+  const ballast = (globalThis.suspectsTestBallast = [])
+  for (let i = 0; i < 400_000; i++) ballast.push({ id: i, name: 'b' + i, tags: [i, i] })
+  try {
+    await everyGrowth({ suspectsMaxHeapBytes: 2 ** 40 }, async () => {
+      const seen = []
+      memwatch.on('leak', (l) => seen.push(l))
+      const before = memwatch.gc()
+      assert.ok(before.used_heap_size >= 40 * 2 ** 20, `a heap of 40 MB or more: ${before.used_heap_size}`)
+      grow(Order, 2000)
+      memwatch.gc() // a report: both censuses taken and timed
+      await turns(4)
+      assert.equal(seen.length, 1)
+      assert.equal(seen[0].suspects[0].what, 'Order')
+      memwatch.configure({ suspectsMaxHeapBytes: 1024 })
+      for (let i = 0; i < 3 && !seen.some((l) => l.suspectsSkipped); i++) {
+        grow(Order, 2000)
+        memwatch.gc()
+        await turns(4)
+      }
+      const skipped = seen.find((l) => l.suspectsSkipped)
+      assert.ok(skipped, `a report over the bound: ${JSON.stringify(seen.map((l) => Object.keys(l)))}`)
+      const m = /would pause this thread for (?:under 0\.1|about [\d.]+) s \(at the (\d+) ms per MB its last census took\) and need about/.exec(skipped.suspectsSkipped)
+      assert.ok(m, skipped.suspectsSkipped)
+      // Whatever the machine's load, a census of a 40 MB heap takes more
+      // than a millisecond per MB (its full GCs alone do) and less than a
+      // second per MB.
+      assert.ok(Number(m[1]) >= 1 && Number(m[1]) < 1000, m[0])
+    })
+  } finally {
+    ballast.length = 0
+    kept.length = 0
+  }
 })
 
 test('configure({ suspectsMaxHeapBytes }) takes a byte count', () => {

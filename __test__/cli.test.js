@@ -137,7 +137,7 @@ test('watch --suspects-max-heap: over it, each LEAK line, the JSON and the repor
   const over = run('--suspects-max-heap', '0')
   assert.equal(over.config.suspectsMaxHeapBytes, 0, 'the bound reached the program, in bytes')
   assert.equal(over.leaks.length, 3, over.r.stderr)
-  const why = /no census for this report: the live heap \(\d+ MB\) is over suspectsMaxHeapBytes \(0 KB\): a census would pause this thread for (under|about) [\d.]+ s and need about \d+ MB more memory; raise suspectsMaxHeapBytes to allow it, or startSampling\(\) for the allocation sites that grew/
+  const why = /no census for this report: the live heap \(\d+ MB\) is over suspectsMaxHeapBytes \(0 KB\): a census would pause this thread for (under|about) [\d.]+ s( \(at the \d+ ms per MB its last census took\))? and need about \d+ MB more memory; raise suspectsMaxHeapBytes to allow it, or startSampling\(\) for the allocation sites that grew/
   for (const l of over.leaks) {
     assert.equal(l.suspects, undefined)
     assert.match(l.suspects_skipped, why)

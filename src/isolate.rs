@@ -35,7 +35,9 @@ use crate::gc::leak::{LeakConfig, LeakDetector, Outcome};
 use crate::gc::pauses::GcPauses;
 use crate::gc::probe::{ProbeConfig, Prober};
 use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
-use crate::heap_diff::census::{affordable, Census, SuspectWatch, SuspectsConfig, Want};
+use crate::heap_diff::census::{
+    affordable, measured_pause_rate, Census, SuspectWatch, SuspectsConfig, Want,
+};
 use crate::payload::{Event, LeakInfo, LeakStatusInfo, LeakSuspect, SamplingSite, Stats};
 use crate::track::Tracker;
 
@@ -242,6 +244,9 @@ pub struct IsolateState {
     suspects: RefCell<SuspectWatch>,
     /// `configure({ suspects, suspectsMaxHeapBytes })`.
     suspects_config: Cell<SuspectsConfig>,
+    /// Seconds per MiB of live heap of the last suspects' census big enough
+    /// to say: the pause a skipped one names.
+    census_pause_rate: Cell<Option<f64>>,
 }
 
 impl IsolateState {
@@ -274,6 +279,7 @@ impl IsolateState {
             census_running: Cell::new(false),
             suspects: RefCell::new(SuspectWatch::default()),
             suspects_config: Cell::new(SuspectsConfig::default()),
+            census_pause_rate: Cell::new(None),
         })
     }
 
@@ -410,12 +416,22 @@ impl IsolateState {
     /// memory left (`Err`: why it was not taken).
     fn suspects_census(&self, env: &Env, heap_used: u64) -> Result<Census, String> {
         let max = self.suspects_config.get().max_heap_bytes;
-        affordable(heap_used, max, crate::ffi::available_memory)?;
-        self.census(env).map_err(|failure| match failure {
+        affordable(
+            heap_used,
+            max,
+            self.census_pause_rate.get(),
+            crate::ffi::available_memory,
+        )?;
+        let started = Instant::now();
+        let census = self.census(env).map_err(|failure| match failure {
             CensusFailure::Unavailable(why) => why,
             CensusFailure::Running => "a census was already running".to_owned(),
             CensusFailure::Failed(why) => format!("V8 could not take it ({why})"),
-        })
+        })?;
+        if let Some(rate) = measured_pause_rate(heap_used, started.elapsed().as_secs_f64()) {
+            self.census_pause_rate.set(Some(rate));
+        }
+        Ok(census)
     }
 
     /// On the loop, in the wake-up: turns the waiting records into events

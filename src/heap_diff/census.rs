@@ -45,8 +45,23 @@ pub const CENSUS_MEMORY_PER_HEAP_BYTE: f64 = 1.5;
 pub const CENSUS_MEMORY_SHARE: f64 = 0.5;
 
 /// Pause of a census per MiB of live heap, seconds (11–13 ms measured,
-/// idle; the messages' estimate).
+/// idle): the messages' estimate until this thread has measured its own.
 const CENSUS_SECONDS_PER_MIB: f64 = 0.012;
+
+/// Censuses of smaller heaps do not set the pause rate: V8's fixed costs
+/// (the full GCs before its heap walks) would inflate it.
+const CALIBRATION_MIN_HEAP_BYTES: u64 = 32 << 20;
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The pause of a census per MiB of live heap as this thread measured it:
+/// `secs` for a census of `heap_used` bytes. `None` when that heap was too
+/// small to say (see [`CALIBRATION_MIN_HEAP_BYTES`]). Under load a census
+/// takes several times its idle pause; a measured rate says so.
+pub fn measured_pause_rate(heap_used: u64, secs: f64) -> Option<f64> {
+    (heap_used >= CALIBRATION_MIN_HEAP_BYTES && secs.is_finite() && secs > 0.0)
+        .then(|| secs / (heap_used as f64 / MIB))
+}
 
 /// `configure({ suspects, suspectsMaxHeapBytes })`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,22 +89,31 @@ const SAMPLING_HINT: &str =
 /// Whether a suspects' census may run on a live heap of `heap_used` bytes
 /// with `available()` bytes of memory left to the process (`None`:
 /// unknown; asked only when the heap is within the bound). `Err` says why
-/// not. A census the program asks for (`census()`, a census HeapDiff) is
-/// not bounded: these are the ones it never asked for.
+/// not, with the pause it would have cost: at `pause_rate` (seconds per
+/// MiB, from [`measured_pause_rate`]) when this thread measured one, else
+/// at the bench machine's idle rate. A census the program asks for
+/// (`census()`, a census HeapDiff) is not bounded: these are the ones it
+/// never asked for.
 pub fn affordable(
     heap_used: u64,
     max_heap_bytes: u64,
+    pause_rate: Option<f64>,
     available: impl FnOnce() -> Option<u64>,
 ) -> Result<(), String> {
     let need = heap_used as f64 * CENSUS_MEMORY_PER_HEAP_BYTE;
     if heap_used > max_heap_bytes {
+        let rate = pause_rate.unwrap_or(CENSUS_SECONDS_PER_MIB);
+        let measured = match pause_rate {
+            Some(r) => format!(" (at the {:.0} ms per MB its last census took)", r * 1000.0),
+            None => String::new(),
+        };
         return Err(format!(
             "the live heap ({}) is over suspectsMaxHeapBytes ({}): a census would pause this thread \
-             for {} and need about {} more memory; raise suspectsMaxHeapBytes to allow it, or \
-             {SAMPLING_HINT}",
+             for {}{measured} and need about {} more memory; raise suspectsMaxHeapBytes to allow \
+             it, or {SAMPLING_HINT}",
             mb(heap_used as f64),
             mb(max_heap_bytes as f64),
-            seconds(heap_used as f64 / (1024.0 * 1024.0) * CENSUS_SECONDS_PER_MIB),
+            seconds(heap_used as f64 / MIB * rate),
             mb(need),
         ));
     }
@@ -108,7 +132,6 @@ pub fn affordable(
 /// Bytes for a message, 1024-based as the rest of memwatch: `"812 MB"`,
 /// `"1.4 GB"`.
 fn mb(bytes: f64) -> String {
-    const MIB: f64 = 1024.0 * 1024.0;
     if bytes >= 1024.0 * MIB {
         format!("{:.1} GB", bytes / (1024.0 * MIB))
     } else if bytes >= MIB {

@@ -314,12 +314,48 @@ fn a_taken_reference_clears_why_an_earlier_one_was_missing() {
 
 const MB: u64 = 1 << 20;
 
+/// `affordable` before this thread measured a census.
+fn affordable_at_idle(
+    heap_used: u64,
+    max: u64,
+    available: impl FnOnce() -> Option<u64>,
+) -> Result<(), String> {
+    affordable(heap_used, max, None, available)
+}
+
+#[test]
+fn a_skipped_census_names_the_pause_this_thread_measured() {
+    // A census of 64 MiB that took 2 s (a loaded machine): 31.25 ms per MiB.
+    let rate = measured_pause_rate(64 * MB, 2.0);
+    assert_eq!(rate, Some(2.0 / 64.0));
+    let why = affordable(812 * MB, 128 * MB, rate, || None).unwrap_err();
+    assert!(
+        why.contains(
+            "pause this thread for about 25 s (at the 31 ms per MB its last census took) and need \
+             about 1.2 GB more memory; raise suspectsMaxHeapBytes"
+        ),
+        "{why}"
+    );
+    // Without a measurement, the idle estimate and no claim of one.
+    let why = affordable(812 * MB, 128 * MB, None, || None).unwrap_err();
+    assert!(why.contains("for about 9.7 s and need"), "{why}");
+    // Small heaps do not set the rate (V8's fixed costs dominate), nor do
+    // nonsense durations.
+    assert_eq!(measured_pause_rate(31 * MB, 2.0), None);
+    assert_eq!(measured_pause_rate(32 * MB, 0.0), None);
+    assert_eq!(measured_pause_rate(32 * MB, f64::NAN), None);
+    assert!(measured_pause_rate(32 * MB, 0.4).is_some());
+}
+
 #[test]
 fn a_suspects_census_runs_up_to_the_heap_bound() {
     let max = DEFAULT_SUSPECTS_MAX_HEAP_BYTES;
-    assert_eq!(affordable(max, max, || None), Ok(()));
-    assert_eq!(affordable(10 * MB, max, || Some(64_000 * MB)), Ok(()));
-    let why = affordable(812 * MB, max, || None).unwrap_err();
+    assert_eq!(affordable_at_idle(max, max, || None), Ok(()));
+    assert_eq!(
+        affordable_at_idle(10 * MB, max, || Some(64_000 * MB)),
+        Ok(())
+    );
+    let why = affordable_at_idle(812 * MB, max, || None).unwrap_err();
     assert!(why.contains("live heap (812 MB)"), "{why}");
     assert!(why.contains("over suspectsMaxHeapBytes (128 MB)"), "{why}");
     assert!(why.contains("about 9.7 s"), "{why}");
@@ -330,10 +366,10 @@ fn a_suspects_census_runs_up_to_the_heap_bound() {
         "{why}"
     );
     // Over the bound, the memory left is not even read.
-    assert!(affordable(812 * MB, max, || unreachable!("available memory read")).is_err());
+    assert!(affordable_at_idle(812 * MB, max, || unreachable!("available memory read")).is_err());
     // The bound can be raised, or set to 0 to skip every census.
-    assert_eq!(affordable(812 * MB, 1 << 40, || None), Ok(()));
-    let why = affordable(3 * MB, 0, || None).unwrap_err();
+    assert_eq!(affordable_at_idle(812 * MB, 1 << 40, || None), Ok(()));
+    let why = affordable_at_idle(3 * MB, 0, || None).unwrap_err();
     assert!(
         why.contains("live heap (3 MB) is over suspectsMaxHeapBytes (0 KB)"),
         "{why}"
@@ -345,8 +381,8 @@ fn a_suspects_census_runs_up_to_the_heap_bound() {
 fn a_suspects_census_never_takes_more_than_half_the_memory_left() {
     let max = 1 << 40;
     // 100 MB live needs about 150 MB: fine with 300 MB left, not with less.
-    assert_eq!(affordable(100 * MB, max, || Some(300 * MB)), Ok(()));
-    let why = affordable(100 * MB, max, || Some(299 * MB)).unwrap_err();
+    assert_eq!(affordable_at_idle(100 * MB, max, || Some(300 * MB)), Ok(()));
+    let why = affordable_at_idle(100 * MB, max, || Some(299 * MB)).unwrap_err();
     assert!(
         why.contains("need about 150 MB more memory and only 299 MB is available"),
         "{why}"
@@ -358,5 +394,5 @@ fn a_suspects_census_never_takes_more_than_half_the_memory_left() {
         "{why}"
     );
     // Unknown available memory: only the heap bound applies.
-    assert_eq!(affordable(100 * MB, max, || None), Ok(()));
+    assert_eq!(affordable_at_idle(100 * MB, max, || None), Ok(()));
 }
