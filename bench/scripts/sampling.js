@@ -3,7 +3,9 @@
 // memwatch.startSampling() drives it. Prints one JSON line.
 //
 // argv[2] is the workload, argv[3] the sampling interval in bytes (0: no
-// sampling):
+// sampling), argv[4] who starts V8's sampler: `memwatch` (the default) or
+// `ddpprof`, the peer (@datadog/pprof's heap profiler, same interval, stack
+// depth 64):
 //   mixed   1.5M objects with a string and an array each, into a ring of
 //           200k slots: most die young, some live long enough to be sampled
 //           alive, and the old generation's GCs take much of the time
@@ -20,7 +22,7 @@
 const fs = require('node:fs')
 const v8 = require('node:v8')
 
-const [workload, intervalArg] = process.argv.slice(2)
+const [workload, intervalArg, profiler = 'memwatch'] = process.argv.slice(2)
 const RING = { mixed: 200_000, alloc: 2_000 }[workload]
 if (!RING) throw new Error(`unknown workload ${workload}`)
 const interval = Number(intervalArg)
@@ -48,8 +50,20 @@ function threadCpuNs() {
 
 const allocated = () => v8.getHeapStatistics().total_allocated_bytes
 
-const memwatch = require(process.env.MEMWATCH_RS)
-if (interval) memwatch.startSampling({ intervalBytes: interval })
+const sampler = {
+  memwatch() {
+    const memwatch = require(process.env.MEMWATCH_RS)
+    if (interval) memwatch.startSampling({ intervalBytes: interval })
+    return () => memwatch.samplingProfile().sites.length
+  },
+  ddpprof() {
+    const { heap } = require('@datadog/pprof')
+    if (interval) heap.start(interval, 64)
+    return () => heap.profile().sample.length
+  },
+}[profiler]
+if (!sampler) throw new Error(`unknown profiler ${profiler}`)
+const countSites = sampler()
 churn()
 churn()
 const bytes0 = allocated()
@@ -60,5 +74,5 @@ for (let r = 0; r < ROUNDS; r++) sink += churn()
 const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
 const cpuMs = (threadCpuNs() - cpu0) / 1e6
 const allocatedMB = bytes0 === undefined ? null : (allocated() - bytes0) / 2 ** 20
-const sites = interval ? memwatch.samplingProfile().sites.length : 0
+const sites = interval ? countSites() : 0
 process.stdout.write(JSON.stringify({ cpuMs, wallMs, allocatedMB, sink, sites }) + '\n')
