@@ -717,6 +717,12 @@ export interface SamplingProfile {
   sites: Array<SamplingSite>
 }
 
+/**
+ * Whether memwatch's sampler runs in this thread: a heap snapshot taken
+ * now leaves its names in V8's memory until it stops.
+ */
+export declare function samplingRunning(): boolean
+
 /** How allocation sampling runs. */
 export interface SamplingSettings {
   /** Mean bytes allocated between two samples. */
@@ -847,7 +853,9 @@ export interface Stats {
 
 /**
  * Stops sampling in this thread (its samples are dropped); false if it was
- * not running.
+ * not running. With no sampler left, V8 frees the names its heap snapshots
+ * made while sampling ran (README, "Heap snapshots while sampling"); they
+ * are handed back to the system here, as a HeapDiff hands back its own.
  */
 export declare function stopSampling(): boolean
 

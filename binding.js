@@ -856,6 +856,7 @@ module.exports.probeIfDue = nativeBinding.probeIfDue
 module.exports.recordFallbackPause = nativeBinding.recordFallbackPause
 module.exports.Rule = nativeBinding.Rule
 module.exports.samplingProfile = nativeBinding.samplingProfile
+module.exports.samplingRunning = nativeBinding.samplingRunning
 module.exports.setInterest = nativeBinding.setInterest
 module.exports.SnapshotSource = nativeBinding.SnapshotSource
 module.exports.startSampling = nativeBinding.startSampling

@@ -54,6 +54,10 @@ memwatch.once('leak', (info) => {
     const where = (f) => (f.script ? `${f.function} (${f.script}:${f.line}:${f.column})` : f.function)
     console.log(`        ${mb(site.bytes)}  ${where(fn)}${caller ? ` ← ${caller.function}` : ''}`)
   }
+  // The sites are read: stop sampling before the heap snapshots, or V8
+  // keeps every name they make until it stops (README, "Heap snapshots
+  // while sampling").
+  memwatch.stopSampling()
   console.log(`${since()}  taking a heap diff over 2 s of traffic, with retainer paths...`)
   const hd = new memwatch.HeapDiff()
   setTimeout(() => {
@@ -64,7 +68,6 @@ memwatch.once('leak', (info) => {
     }
     clearInterval(timer)
     clearTimeout(giveUp)
-    memwatch.stopSampling()
   }, 2000)
 })
 

@@ -26,6 +26,21 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
   // Snapshot file names: unique per process, thread, module instance and diff.
   const prefix = `memwatch-heapdiff-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`
   let sequence = 0
+  // One warning per thread (README, "Heap snapshots while sampling").
+  let warnedSampling = false
+
+  /** Once per thread: the snapshots just taken left their names in V8's memory. */
+  function warnIfSampling() {
+    if (warnedSampling || !native.samplingRunning()) return
+    warnedSampling = true
+    process.emitWarning(
+      'this HeapDiff took heap snapshots while allocation sampling runs in this thread, and V8 keeps ' +
+        'the names a snapshot makes until sampling stops: about 1 KB per entry of the largest array, Map, ' +
+        'Set or many-keyed object, and a copy of each distinct string. memwatch.stopSampling() frees them. To avoid ' +
+        'the cost, read samplingProfile() first, then stopSampling(), then take the HeapDiff.',
+      { code: 'MEMWATCH_SNAPSHOT_WHILE_SAMPLING' },
+    )
+  }
 
   function captureJson(diff, file, write, retainers = null) {
     diff.beginJson()
@@ -104,7 +119,10 @@ module.exports = function makeHeapDiff(native, info, { own = null } = {}) {
       this.#ended = true
       if (this.#census) return this.#diff.captureCensus()
       const json = this.#json
-      return json ? captureJson(this.#diff, json.files[1], json.writers[1], retainers) : this.#diff.captureV8(retainers)
+      const result = json ? captureJson(this.#diff, json.files[1], json.writers[1], retainers) : this.#diff.captureV8(retainers)
+      // After the "after" snapshot, so the warning is in neither.
+      warnIfSampling()
+      return result
     }
   }
 

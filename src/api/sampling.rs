@@ -11,6 +11,7 @@ use napi_derive::napi;
 
 use super::describe::{describe, string, symbol};
 use super::{state, throw, Throw};
+use crate::ffi::malloc_trim;
 use crate::payload::{
     date, SamplingDiff, SamplingFrame, SamplingProfile, SamplingSettings, SamplingSite,
     SamplingTotal,
@@ -115,10 +116,23 @@ pub fn start_sampling(env: Env, options: Unknown) -> Result<SamplingSettings> {
 }
 
 /// Stops sampling in this thread (its samples are dropped); false if it was
-/// not running.
+/// not running. With no sampler left, V8 frees the names its heap snapshots
+/// made while sampling ran (README, "Heap snapshots while sampling"); they
+/// are handed back to the system here, as a HeapDiff hands back its own.
 #[napi]
 pub fn stop_sampling(env: Env) -> Result<bool> {
-    Ok(state(&env)?.sampling.stop())
+    let stopped = state(&env)?.sampling.stop();
+    if stopped {
+        malloc_trim();
+    }
+    Ok(stopped)
+}
+
+/// Whether memwatch's sampler runs in this thread: a heap snapshot taken
+/// now leaves its names in V8's memory until it stops.
+#[napi]
+pub fn sampling_running(env: Env) -> Result<bool> {
+    Ok(state(&env)?.sampling.running())
 }
 
 /// The current profile: live sampled allocations by allocation stack,

@@ -133,6 +133,12 @@ impl PerIsolate {
         Ok(())
     }
 
+    /// Whether our sampler is running in this thread (as far as we know:
+    /// another profiler may have stopped it since, see `read`).
+    pub fn running(&self) -> bool {
+        self.on.get().is_some()
+    }
+
     /// Stops our sampler; false if it was not running.
     pub fn stop(&self) -> bool {
         let Some(on) = self.on.take() else {
