@@ -55,12 +55,16 @@ module.exports = {
         const variants = [
           v('ours-live', 'memwatch-rs: HeapDiff + retainers, in process (2 snapshots + paths)', ['retainers', String(n)]),
           ...(memlab.ok ? [v('memlab-live', 'memlab: in process (3 snapshots + leak analysis)', ['memlab-inprocess', String(n)])] : []),
+          v('ours-live-chunks', 'memwatch-rs: the same, in process, objects in arrays of 1,000', ['retainers', String(n)], { env: { WHY_HEAP: 'chunks' } }),
+          ...(memlab.ok
+            ? [v('memlab-live-chunks', 'memlab: the same, in process, objects in arrays of 1,000', ['memlab-inprocess', String(n)], { env: { WHY_HEAP: 'chunks' } })]
+            : []),
           v('ours-files', 'memwatch-rs: `memwatch-rs diff --retainers 5` of 2 snapshot files (diff + paths)', ['ours-files', dir]),
           ...(memlab.ok ? [v('memlab-files', 'memlab: leak analysis of 3 snapshot files', ['memlab-files', dir])] : []),
         ]
         console.error(`bench: against memlab, ${memlabRuns} interleaved runs ...`)
         const res = lib.interleave(variants, memlabRuns)
-        const pair = { 'memlab-live': 'ours-live', 'memlab-files': 'ours-files' }
+        const pair = { 'memlab-live': 'ours-live', 'memlab-live-chunks': 'ours-live-chunks', 'memlab-files': 'ours-files' }
         const rows = variants.map((x) => {
           const r = res[x.name]
           const err = lib.firstError(r)
@@ -76,6 +80,7 @@ module.exports = {
           "Issue 13's targets, per pair: memwatch-rs at least 10× faster (memlab time / ours ≥ 10) and at most 0.5× memlab's peak RSS. The verdict column says which hold.",
           `memlab gets a leak filter for \`Fresh\` (its default rules target browser heaps and report nothing on a Node heap); memwatch-rs reads baseline and final, memlab baseline, target and final (${sizeMB.toFixed(0)} MB each). found = 1 when the report names the leak and its path.`,
           'The in-process rows are dominated by V8 writing snapshots (memlab: 3 files; memwatch-rs: 2 in-memory snapshots, whose generation is its peak RSS); the file rows measure the analysis alone.',
+          `The heap's shape sets V8's share: V8 names each element index a snapshot walks and keeps 1 KB per distinct name while it lives, so ${objects} objects in one array cost its snapshot about 1 KB each, and the same objects in arrays of 1,000 (the "arrays of 1,000" rows; the files are of the one-array heap) a fraction of that.`,
         )
         tables.push({
           title: `Against memlab: the same ${objects}-object heap`,

@@ -5,6 +5,8 @@
 // put in a Map behind `globalThis.app` (the leak every variant must find,
 // with its path: global → app → cache (Map) → table → [i] (Fresh)).
 //
+// env WHY_HEAP=chunks: the objects in arrays of 1,000 (default: one array).
+//
 // argv[2]:
 //   plain N            HeapDiff construct + end(), V8 source
 //   retainers N        the same with end({ retainers: 5 })
@@ -33,9 +35,21 @@ class Fresh {
   }
 }
 
+// WHY_HEAP=chunks: the same n objects in arrays of 1,000 instead of one
+// array of n (V8's snapshot names each element index it walks and keeps
+// 1 KB per distinct name: one big array costs it ~1 KB per object).
 function heap(n) {
-  globalThis.keep = new Array(n)
-  for (let i = 0; i < n; i++) keep[i] = new Small(i)
+  if (process.env.WHY_HEAP === 'chunks') {
+    globalThis.keep = []
+    for (let j = 0; j < n; j += 1000) {
+      const chunk = new Array(Math.min(1000, n - j))
+      for (let i = 0; i < chunk.length; i++) chunk[i] = new Small(j + i)
+      keep.push(chunk)
+    }
+  } else {
+    globalThis.keep = new Array(n)
+    for (let i = 0; i < n; i++) keep[i] = new Small(i)
+  }
   globalThis.app = { cache: new Map() }
 }
 
