@@ -38,6 +38,7 @@ use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
 use crate::heap_diff::census::{
     affordable, measured_pause_rate, Census, SuspectWatch, SuspectsConfig, Want,
 };
+use crate::heap_diff::session::{DeferredTrim, TRIM_DELAY};
 use crate::payload::{Event, LeakInfo, LeakStatusInfo, LeakSuspect, SamplingSite, Stats};
 use crate::track::Tracker;
 
@@ -240,6 +241,9 @@ pub struct IsolateState {
     /// The census's V8 entry points, resolved on first use, or why not.
     census_api: OnceCell<Result<CensusApi, String>>,
     census_running: Cell<bool>,
+    /// The allocator trim due a second after the last census (dropping it
+    /// cancels it: a new census, or the thread's teardown).
+    census_trim: RefCell<Option<DeferredTrim>>,
     /// The censuses behind `leak` events' `suspects`.
     suspects: RefCell<SuspectWatch>,
     /// `configure({ suspects, suspectsMaxHeapBytes })`.
@@ -277,6 +281,7 @@ impl IsolateState {
             fallback_reason,
             census_api: OnceCell::new(),
             census_running: Cell::new(false),
+            census_trim: RefCell::new(None),
             suspects: RefCell::new(SuspectWatch::default()),
             suspects_config: Cell::new(SuspectsConfig::default()),
             census_pause_rate: Cell::new(None),
@@ -404,10 +409,15 @@ impl IsolateState {
         }
         let _done = Done(&self.census_running);
         let time_ms = now_ms();
-        let raw = self
-            .suppressed(|| api.census(isolate, env))
-            .map_err(CensusFailure::Failed)?;
-        Ok(Census::new(raw, time_ms))
+        let raw = self.suppressed(|| api.census(isolate, env));
+        // V8's reachability filter freed ~40 bytes per live object into the
+        // allocator: hand it back rather than leave the process that much
+        // bigger after every census, but a second later, so that a census
+        // diff's second census reuses it (trimming at once made a
+        // back-to-back census diff ~15% slower). A new census replaces
+        // (cancels) the pending trim.
+        *self.census_trim.borrow_mut() = DeferredTrim::after(TRIM_DELAY);
+        Ok(Census::new(raw.map_err(CensusFailure::Failed)?, time_ms))
     }
 
     /// A census for the suspects of `leak` events, on a live heap of

@@ -284,16 +284,16 @@ impl Drop for TempFiles {
 /// time for a 1M-object heap. A diff ended within the delay (tests,
 /// leak-test loops) pays nothing; a long-running one holds the memory for
 /// this long only. After the last snapshot it is trimmed at once.
-const TRIM_DELAY: Duration = Duration::from_millis(1000);
+pub(crate) const TRIM_DELAY: Duration = Duration::from_millis(1000);
 
 /// A `malloc_trim` on a helper thread after a delay, cancelled when dropped
 /// (the thread then exits without trimming).
-struct DeferredTrim {
+pub(crate) struct DeferredTrim {
     cancelled: Arc<(Mutex<bool>, Condvar)>,
 }
 
 impl DeferredTrim {
-    fn after(delay: Duration) -> Option<DeferredTrim> {
+    pub(crate) fn after(delay: Duration) -> Option<DeferredTrim> {
         let cancelled = Arc::new((Mutex::new(false), Condvar::new()));
         let theirs = Arc::clone(&cancelled);
         std::thread::Builder::new()
