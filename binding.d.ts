@@ -159,6 +159,17 @@ export interface CensusResult {
 export declare function censusUnavailableReason(): string | null
 
 /**
+ * Drops V8's table of heap snapshot object ids in this thread (about 60–80
+ * bytes per object of the largest heap snapshotted, kept for the thread's
+ * lifetime otherwise) and hands the memory back. Later snapshots number
+ * objects afresh, so no snapshot taken after can be matched by id with
+ * one taken before. An `Error` while a HeapDiff of this thread holds its
+ * first snapshot (its `end()` matches by these ids), or where HeapDiffs
+ * do not use V8's heap profiler in process.
+ */
+export declare function clearHeapSnapshotIds(): void
+
+/**
  * Leak detector and probe settings (`memwatch.configure()`); README's
  * "The rule" explains each, docs/leak-detector.md why the defaults.
  */

@@ -840,6 +840,7 @@ module.exports.attach = nativeBinding.attach
 module.exports.Backend = nativeBinding.Backend
 module.exports.census = nativeBinding.census
 module.exports.censusUnavailableReason = nativeBinding.censusUnavailableReason
+module.exports.clearHeapSnapshotIds = nativeBinding.clearHeapSnapshotIds
 module.exports.configure = nativeBinding.configure
 module.exports.diffProfiles = nativeBinding.diffProfiles
 module.exports.diffSnapshotFiles = nativeBinding.diffSnapshotFiles

@@ -14,6 +14,7 @@ export declare const diffProfiles: typeof memwatch.diffProfiles
 export declare const leakStatus: typeof memwatch.leakStatus
 export declare const metrics: typeof memwatch.metrics
 export declare const census: typeof memwatch.census
+export declare const clearHeapSnapshotIds: typeof memwatch.clearHeapSnapshotIds
 export type {
   Backend,
   CancelTrackGC,

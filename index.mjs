@@ -14,3 +14,4 @@ export const diffProfiles = memwatch.diffProfiles
 export const leakStatus = memwatch.leakStatus
 export const metrics = memwatch.metrics
 export const census = memwatch.census
+export const clearHeapSnapshotIds = memwatch.clearHeapSnapshotIds

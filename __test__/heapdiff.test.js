@@ -296,6 +296,68 @@ test("the snapshots' memory goes back to the OS (glibc)", { skip: !process.repor
   assert.ok(m.afterEnd < m.base + third, `not released after end(): ${JSON.stringify(m)}`)
 })
 
+test("clearHeapSnapshotIds(): V8's id table freed, refused while a HeapDiff is open, later diffs still exact", () => {
+  assert.throws(() => memwatch.clearHeapSnapshotIds(1), { name: 'TypeError', message: 'memwatch.clearHeapSnapshotIds() takes no arguments (got 1)' })
+  // 1M objects: after a diff V8 keeps ~60-80 bytes of ids per object.
+  const r = runChild(`
+    const memwatch = require(${JSON.stringify(ROOT)})
+    class Small { constructor(i) { this.i = i } }
+    class Fresh {}
+    globalThis.keep = []
+    for (let j = 0; j < 1000; j++) { const a = new Array(1000); for (let i = 0; i < 1000; i++) a[i] = new Small(i); keep.push(a) }
+    const rss = () => process.memoryUsage().rss / 2 ** 20
+    const fresh = (d) => (d.change.details.find((x) => x.what === 'Fresh') || { '+': 0 })['+']
+    const attempt = (f) => { try { f(); return 'ok' } catch (e) { return e.name + ': ' + e.message } }
+    const base = rss()
+    new memwatch.HeapDiff().end()
+    setTimeout(() => {
+      const kept = rss()
+      const open = new memwatch.HeapDiff()
+      const whileOpen = attempt(() => memwatch.clearHeapSnapshotIds())
+      globalThis.a = Array.from({ length: 777 }, () => new Fresh())
+      const first = fresh(open.end())
+      const cleared = attempt(() => memwatch.clearHeapSnapshotIds())
+      const after = rss()
+      const again = new memwatch.HeapDiff()
+      globalThis.b = Array.from({ length: 555 }, () => new Fresh())
+      const second = fresh(again.end())
+      // A HeapDiff made and dropped un-ended blocks it until it is collected.
+      ;(() => new memwatch.HeapDiff())()
+      const dropped = attempt(() => memwatch.clearHeapSnapshotIds())
+      gc()
+      setTimeout(() => {
+        const collected = attempt(() => memwatch.clearHeapSnapshotIds())
+        console.log(JSON.stringify({ base, kept, whileOpen, first, cleared, after, second, dropped, collected, glibc: Boolean(process.report.getReport().header.glibcVersionRuntime) }))
+      }, 50)
+    }, 1500)
+  `, { args: ['--expose-gc'] })
+  assert.deepEqual([r.status, r.signal], [0, null], r.stderr)
+  const m = JSON.parse(r.stdout)
+  assert.equal(
+    m.whileOpen,
+    'Error: memwatch.clearHeapSnapshotIds(): a HeapDiff of this thread is still open (made, not ended) and will match objects by these ids; end it first',
+  )
+  assert.equal(m.first, 777)
+  assert.equal(m.cleared, 'ok')
+  assert.equal(m.second, 555, 'a HeapDiff after clearing diffs exactly')
+  assert.match(m.dropped, /^Error: .*a HeapDiff of this thread is still open/)
+  assert.equal(m.collected, 'ok')
+  if (m.glibc) {
+    assert.ok(m.kept - m.base > 30, `V8 kept its ids: RSS ${m.base.toFixed(0)} -> ${m.kept.toFixed(0)} MiB`)
+    assert.ok(m.after < m.kept - 30, `cleared: RSS ${m.kept.toFixed(0)} -> ${m.after.toFixed(0)} MiB`)
+  }
+})
+
+test('clearHeapSnapshotIds() where HeapDiffs use the JSON source: a clear Error', () => {
+  const r = runChild(
+    `const memwatch = require(${JSON.stringify(ROOT)})
+    try { memwatch.clearHeapSnapshotIds(); console.log('no error') } catch (e) { console.log(e.name + ': ' + e.message) }`,
+    { env: { MEMWATCH_HEAPDIFF_SOURCE: 'json' } },
+  )
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stdout.trim(), /^Error: memwatch\.clearHeapSnapshotIds\(\) needs V8's heap profiler in process, and HeapDiffs in this thread use the JSON snapshot source \(MEMWATCH_HEAPDIFF_SOURCE=json\)$/)
+})
+
 test('a HeapDiff inside a stats listener works and causes no stats events', async () => {
   const events = []
   const diffs = []

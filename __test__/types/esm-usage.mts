@@ -1,4 +1,4 @@
-import memwatch, { gc, HeapDiff, census, startSampling, stopSampling, samplingProfile, writeProfile, diffProfiles } from 'memwatch-rs'
+import memwatch, { gc, HeapDiff, census, clearHeapSnapshotIds, startSampling, stopSampling, samplingProfile, writeProfile, diffProfiles } from 'memwatch-rs'
 import type { Stats, LeakInfo, HeapDiffResult, Config, Census, LeakSuspect, SamplingProfile, SamplingDiff, RetainerPath } from 'memwatch-rs'
 
 const seen: Stats[] = []
@@ -28,5 +28,6 @@ void [dd, paths, stopSampling()]
 // @ts-expect-error stackDepth is a number
 startSampling({ stackDepth: 'deep' })
 const counted: Census = census()
+const cleared: void = clearHeapSnapshotIds()
 const suspects: LeakSuspect[] | undefined = undefined as LeakInfo['suspects']
 void [counted.groups[0]?.what, suspects, new HeapDiff({ census: true }).end().census]

@@ -88,6 +88,7 @@ const source: 'v8' | 'json' = memwatch.HeapDiff.source
 void [when, nodes, grew, source]
 
 const census: memwatch.Census = memwatch.census()
+memwatch.clearHeapSnapshotIds()
 const biggest: memwatch.CensusGroup | undefined = census.groups[0]
 const taken: Date = census.time
 void [biggest?.what, biggest?.count, biggest?.size_bytes, census.objects, census.size_bytes, taken]

@@ -16,6 +16,7 @@ use super::census::failure_message;
 use super::describe::describe;
 use super::{state, throw, Throw};
 use crate::ffi::heap_profiler::EdgeApi;
+use crate::ffi::malloc_trim;
 use crate::heap_diff::census::{self, Census};
 use crate::heap_diff::files::{diff_files, diff_files_explained};
 use crate::heap_diff::retainers::{limits, Ask, MAX_GROUPS, MAX_GROUP_CHARS, MAX_PATHS};
@@ -44,6 +45,54 @@ pub const MAX_RETAINER_GROUPS: u32 = MAX_GROUPS as u32;
 /// may name.
 #[napi]
 pub const MAX_GROUP_NAME_CHARS: u32 = MAX_GROUP_CHARS as u32;
+
+/// Drops V8's table of heap snapshot object ids in this thread (about 60–80
+/// bytes per object of the largest heap snapshotted, kept for the thread's
+/// lifetime otherwise) and hands the memory back. Later snapshots number
+/// objects afresh, so no snapshot taken after can be matched by id with
+/// one taken before. An `Error` while a HeapDiff of this thread holds its
+/// first snapshot (its `end()` matches by these ids), or where HeapDiffs
+/// do not use V8's heap profiler in process.
+#[napi]
+pub fn clear_heap_snapshot_ids(env: Env) -> Result<()> {
+    let state = state(&env)?;
+    let open = state.heap_diff.live().open.get();
+    if open > 0 {
+        let which = if open == 1 {
+            "a HeapDiff of this thread is".to_string()
+        } else {
+            format!("{open} HeapDiffs of this thread are")
+        };
+        return Err(throw(
+            &env,
+            Throw::Plain,
+            &format!(
+                "memwatch.clearHeapSnapshotIds(): {which} still open (made, not ended) and will match objects by these ids; end it first"
+            ),
+        ));
+    }
+    let (api, isolate) = match source(&state) {
+        Source::V8(api, isolate) => (api, isolate),
+        Source::Json { reason, .. } => {
+            return Err(throw(
+                &env,
+                Throw::Plain,
+                &format!(
+                    "memwatch.clearHeapSnapshotIds() needs V8's heap profiler in process, and HeapDiffs in this thread use the JSON snapshot source ({reason})"
+                ),
+            ))
+        }
+    };
+    if !api.clear_object_ids(isolate) {
+        return Err(throw(
+            &env,
+            Throw::Plain,
+            "memwatch.clearHeapSnapshotIds(): V8 has no heap profiler in this thread",
+        ));
+    }
+    malloc_trim();
+    Ok(())
+}
 
 /// Diffs two `.heapsnapshot` files by object id, streaming both (the
 /// `memwatch-rs diff` command): memwatch's diff shape, each snapshot's time

@@ -34,6 +34,8 @@ type GetHeapProfilerFn = unsafe extern "C" fn(RawIsolate) -> RawProfiler;
 //  bool capture_numeric_value)`
 type TakeHeapSnapshotFn =
     unsafe extern "C" fn(RawProfiler, *mut c_void, *mut c_void, bool, bool) -> RawSnapshot;
+// `void HeapProfiler::ClearObjectIds()`
+type ClearObjectIdsFn = unsafe extern "C" fn(RawProfiler);
 // `int HeapSnapshot::GetNodesCount() const`
 type GetNodesCountFn = unsafe extern "C" fn(RawSnapshot) -> c_int;
 // `const HeapGraphNode* HeapSnapshot::GetNode(int) const`
@@ -68,6 +70,7 @@ type EdgeGetToNodeFn = unsafe extern "C" fn(RawEdge) -> RawNode;
 pub struct HeapProfilerApi {
     get_heap_profiler: GetHeapProfilerFn,
     take_heap_snapshot: TakeHeapSnapshotFn,
+    clear_object_ids: ClearObjectIdsFn,
     get_nodes_count: GetNodesCountFn,
     get_node: GetNodeFn,
     delete: DeleteFn,
@@ -89,6 +92,7 @@ impl HeapProfilerApi {
         Ok(HeapProfilerApi {
             get_heap_profiler: symbol!("_ZN2v87Isolate15GetHeapProfilerEv"),
             take_heap_snapshot,
+            clear_object_ids: symbol!("_ZN2v812HeapProfiler14ClearObjectIdsEv"),
             get_nodes_count: symbol!("_ZNK2v812HeapSnapshot13GetNodesCountEv"),
             get_node: symbol!("_ZNK2v812HeapSnapshot7GetNodeEi"),
             delete: symbol!("_ZN2v812HeapSnapshot6DeleteEv"),
@@ -97,6 +101,24 @@ impl HeapProfilerApi {
             get_id: symbol!("_ZNK2v813HeapGraphNode5GetIdEv"),
             get_shallow_size: symbol!("_ZNK2v813HeapGraphNode14GetShallowSizeEv"),
         })
+    }
+
+    /// Drops V8's table of snapshot object ids for `isolate` (one entry per
+    /// object ever put in a snapshot): later snapshots number objects
+    /// afresh. False if V8 has no heap profiler for it.
+    pub fn clear_object_ids(&self, isolate: Isolate) -> bool {
+        // SAFETY: `isolate` is the live isolate of this thread (`Isolate` is
+        // only made by `GcApi::current_isolate` and is not `Send`).
+        let profiler = unsafe { (self.get_heap_profiler)(isolate.ptr.as_ptr()) };
+        if profiler.is_null() {
+            return false;
+        }
+        // SAFETY: `profiler` is this isolate's heap profiler, called on its
+        // thread from a JS call; no snapshot of ours is alive (the caller
+        // holds none across JS calls), and V8 keeps working ids for any
+        // allocation tracking that is on.
+        unsafe { (self.clear_object_ids)(profiler) };
+        true
     }
 
     /// Takes a heap snapshot of `isolate` (V8 runs full GCs first, which

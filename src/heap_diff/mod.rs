@@ -58,6 +58,9 @@ pub struct Live {
     pub count: Cell<u32>,
     /// Bytes of records they hold.
     pub bytes: Cell<i64>,
+    /// How many hold "before" records: taken, not ended, not collected.
+    /// Their `end()` matches objects by V8's snapshot ids.
+    pub open: Cell<u32>,
 }
 
 impl PerIsolate {

@@ -176,7 +176,14 @@ impl Session {
             self.temp_files.remove(path);
             drop(before);
             malloc_trim();
-            return explained.map(|d| self.ended(d));
+            return match explained {
+                Ok(d) => Ok(self.ended(d)),
+                Err(e) => {
+                    // "before" is gone: nothing of this session needs ids.
+                    self.live.set_open(false);
+                    Err(e)
+                }
+            };
         }
         let read = self
             .check_open()
@@ -210,6 +217,7 @@ impl Session {
         let bytes = (set.heap_bytes() + self.groups.heap_bytes()) as i64;
         self.phase = Phase::Before(set);
         self.live.set_bytes(bytes);
+        self.live.set_open(true);
         self.trim_later = DeferredTrim::after(TRIM_DELAY);
     }
 
@@ -217,6 +225,7 @@ impl Session {
         self.phase = Phase::Ended;
         self.groups = Groups::new(&[]);
         self.live.set_bytes(0);
+        self.live.set_open(false);
         Captured::Diff(d)
     }
 }
@@ -226,12 +235,30 @@ impl Session {
 struct LiveToken {
     live: Rc<Live>,
     bytes: i64,
+    open: bool,
 }
 
 impl LiveToken {
     fn new(live: Rc<Live>) -> Self {
         live.count.set(live.count.get() + 1);
-        LiveToken { live, bytes: 0 }
+        LiveToken {
+            live,
+            bytes: 0,
+            open: false,
+        }
+    }
+
+    /// Counts this session in `Live::open` while it holds "before".
+    fn set_open(&mut self, open: bool) {
+        if open != self.open {
+            let o = &self.live.open;
+            o.set(if open {
+                o.get() + 1
+            } else {
+                o.get().saturating_sub(1)
+            });
+            self.open = open;
+        }
     }
 
     fn set_bytes(&mut self, bytes: i64) {
@@ -244,6 +271,7 @@ impl LiveToken {
 impl Drop for LiveToken {
     fn drop(&mut self) {
         self.set_bytes(0);
+        self.set_open(false);
         let c = &self.live.count;
         c.set(c.get().saturating_sub(1));
     }
@@ -321,3 +349,7 @@ impl Drop for DeferredTrim {
         wake.notify_one();
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
