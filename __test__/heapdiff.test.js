@@ -296,8 +296,11 @@ test("the snapshots' memory goes back to the OS (glibc)", { skip: !process.repor
   assert.ok(m.afterEnd < m.base + third, `not released after end(): ${JSON.stringify(m)}`)
 })
 
-test("clearHeapSnapshotIds(): V8's id table freed, refused while a HeapDiff is open, later diffs still exact", () => {
-  assert.throws(() => memwatch.clearHeapSnapshotIds(1), { name: 'TypeError', message: 'memwatch.clearHeapSnapshotIds() takes no arguments (got 1)' })
+// Where HeapDiffs use the JSON source (the fallback backend, test:full) the
+// next case checks the Error instead.
+const inProcess = { skip: memwatch.HeapDiff.source !== 'v8' && `HeapDiffs use the ${memwatch.HeapDiff.source} source here` }
+
+test("clearHeapSnapshotIds(): V8's id table freed, refused while a HeapDiff is open, later diffs still exact", inProcess, () => {
   // 1M objects: after a diff V8 keeps ~60-80 bytes of ids per object.
   const r = runChild(`
     const memwatch = require(${JSON.stringify(ROOT)})
@@ -349,6 +352,7 @@ test("clearHeapSnapshotIds(): V8's id table freed, refused while a HeapDiff is o
 })
 
 test('clearHeapSnapshotIds() where HeapDiffs use the JSON source: a clear Error', () => {
+  assert.throws(() => memwatch.clearHeapSnapshotIds(1), { name: 'TypeError', message: 'memwatch.clearHeapSnapshotIds() takes no arguments (got 1)' })
   const r = runChild(
     `const memwatch = require(${JSON.stringify(ROOT)})
     try { memwatch.clearHeapSnapshotIds(); console.log('no error') } catch (e) { console.log(e.name + ': ' + e.message) }`,
