@@ -77,6 +77,10 @@ const SMOKE = `
   const d = hd.end()
   out.markers = (d.change.details.find((x) => x.what === 'Marker') || {})['+']
   out.census = (memwatch.census().groups.find((g) => g.what === 'Marker') || {}).count
+  memwatch.clearHeapSnapshotIds()
+  const again = new memwatch.HeapDiff()
+  for (let i = 0; i < 500; i++) keep.push(new Marker())
+  out.afterClear = (again.end().change.details.find((x) => x.what === 'Marker') || {})['+']
   memwatch.startSampling()
   out.sampling = Array.isArray(memwatch.samplingProfile().sites)
   memwatch.stopSampling()
@@ -169,6 +173,7 @@ test('the tarballs install with --ignore-scripts and no Rust, and every feature 
       assert.equal(out.metrics, 'number', `${version}: metrics()`)
       assert.equal(out.testing, 'function', `${version}: memwatch-rs/testing`)
       assert.equal(out.markers, 1000, `${version}: HeapDiff`)
+      assert.equal(out.afterClear, 500, `${version}: clearHeapSnapshotIds(), then an exact HeapDiff`)
       assert.equal(out.collected, 1, `${version}: trackGC`)
       assert.ok(out.stats >= 2, `${version}: stats events (${out.stats})`)
       const esm = runIn(dir, node, ['--input-type=module', '-e', SMOKE_ESM])
