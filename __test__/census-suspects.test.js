@@ -81,8 +81,18 @@ async function everyGrowth(options, fn) {
   }
 }
 
+/** The used heap after a `memwatch.gc()`, for the messages of these tests. */
+function base() {
+  return memwatch.gc().used_heap_size
+}
+
 // Objects a test keeps alive, in a function of their own (no register of a
-// running frame holds the last one).
+// running frame holds the last one). The classic rule reports a full GC
+// whose used heap exceeds the previous one's. With nothing allocated
+// between two gc() calls that figure still moves: by tens of KB, at times
+// by ~170 KB either way (V8's own code and caches). 1,000 new Orders (~40
+// KB) once failed to show as growth on Node 24; each step of growth here is
+// at least 10,000 objects (0.3–0.5 MB), well over that noise.
 const kept = (globalThis.suspectsTestKeep = [])
 function grow(Cls, n) {
   for (let i = 0; i < n; i++) kept.push(new Cls(i))
@@ -105,23 +115,23 @@ test('suspects in process: the growth since watching began, taken before the lea
   await everyGrowth({}, async () => {
     const seen = []
     memwatch.on('leak', (l) => seen.push(l.suspects))
-    memwatch.gc() // watching begins: the reference census
-    grow(Order, 3000)
-    memwatch.gc() // a leak: its census and suspects
-    grow(Order, 1000)
-    grow(Invoice, 500)
-    memwatch.gc()
+    const bases = [base()] // watching begins: the reference census
+    grow(Order, 30_000)
+    bases.push(base()) // a leak: its census and suspects
+    grow(Order, 10_000)
+    grow(Invoice, 5000)
+    bases.push(base())
     await turns(4)
-    assert.equal(seen.length, 2, 'two growing GCs, two reports')
+    assert.equal(seen.length, 2, `two growing GCs, two reports; used heap after each gc(): ${bases}`)
     for (const s of seen) checkSuspects(s, 'in process')
     assert.deepEqual(seen[0][0].what, 'Order')
-    assert.equal(seen[0][0].count, 3000)
+    assert.equal(seen[0][0].count, 30_000)
     // The classic rule reports each streak as a new leak, all compared with
     // the same reference while the heap has not been judged flat again.
     assert.equal(seen[1][0].what, 'Order')
-    assert.equal(seen[1][0].count, 4000)
+    assert.equal(seen[1][0].count, 40_000)
     const invoice = seen[1].find((s) => s.what === 'Invoice')
-    assert.deepEqual([invoice.count, invoice.size_bytes % 500], [500, 0])
+    assert.deepEqual([invoice.count, invoice.size_bytes % 5000], [5000, 0])
   })
   kept.length = 0
 })
@@ -130,35 +140,36 @@ test('suspects: off with configure({ suspects: false }); a new leak listener sta
   await everyGrowth({ suspects: false }, async () => {
     const seen = []
     memwatch.on('leak', (l) => seen.push(l))
-    memwatch.gc()
-    grow(Order, 2000)
-    memwatch.gc()
+    const bases = [base()]
+    grow(Order, 20_000)
+    bases.push(base())
     await turns(4)
-    assert.equal(seen.length, 1)
+    assert.equal(seen.length, 1, `used heap after each gc(): ${bases}`)
     assert.equal(seen[0].suspects, undefined)
     assert.ok(!('suspects' in seen[0]), 'absent, not undefined-valued')
   })
   await everyGrowth({}, async () => {
     const first = []
     memwatch.on('leak', (l) => first.push(l.suspects))
-    memwatch.gc()
-    grow(Order, 1000)
-    memwatch.gc()
+    const bases = [base()]
+    grow(Order, 10_000)
+    bases.push(base())
     await turns(4)
     memwatch.removeAllListeners('leak')
     // Growth while nobody listens is not a suspect of the next listener.
-    grow(Order, 5000)
+    grow(Order, 20_000)
     const second = []
     memwatch.on('leak', (l) => second.push(l.suspects))
     // Watching begins again: this GC grew (the classic rule reports it),
     // but there is no reference yet, so no suspects rather than growth from
     // before the listener; its census becomes the reference.
-    memwatch.gc()
-    grow(Invoice, 700)
-    memwatch.gc()
+    bases.push(base())
+    grow(Invoice, 15_000)
+    bases.push(base())
     await turns(4)
-    assert.equal(first[0][0].count, 1000)
-    assert.equal(second.length, 2)
+    assert.equal(first.length, 1, `used heap after each gc(): ${bases}`)
+    assert.equal(first[0][0].count, 10_000)
+    assert.equal(second.length, 2, `used heap after each gc(): ${bases}`)
     assert.equal(second[0], undefined)
     assert.equal(second[1][0].what, 'Invoice')
     assert.equal(second[1].find((s) => s.what === 'Order'), undefined, JSON.stringify(second[1]))
@@ -237,14 +248,14 @@ test('a skipped census names the pause rate this thread measured', onV8, async (
       memwatch.on('leak', (l) => seen.push(l))
       const before = memwatch.gc()
       assert.ok(before.used_heap_size >= 40 * 2 ** 20, `a heap of 40 MB or more: ${before.used_heap_size}`)
-      grow(Order, 2000)
-      memwatch.gc() // a report: both censuses taken and timed
+      grow(Order, 20_000)
+      const after = base() // a report: both censuses taken and timed
       await turns(4)
-      assert.equal(seen.length, 1)
+      assert.equal(seen.length, 1, `used heap after each gc(): ${before.used_heap_size},${after}`)
       assert.equal(seen[0].suspects[0].what, 'Order')
       memwatch.configure({ suspectsMaxHeapBytes: 1024 })
       for (let i = 0; i < 3 && !seen.some((l) => l.suspectsSkipped); i++) {
-        grow(Order, 2000)
+        grow(Order, 20_000)
         memwatch.gc()
         await turns(4)
       }
