@@ -38,9 +38,9 @@ use crate::gc::stats::{FullGc, GcTallies, StatsEngine};
 use crate::heap_diff::census::{
     affordable, measured_pause_rate, Census, SuspectWatch, SuspectsConfig, Want,
 };
-use crate::heap_diff::session::{DeferredTrim, TRIM_DELAY};
 use crate::payload::{Event, LeakInfo, LeakStatusInfo, LeakSuspect, SamplingSite, Stats};
 use crate::track::Tracker;
+use crate::trim::{DeferredTrim, TRIM_DELAY};
 
 /// Calls the JS event handler on the isolate's loop with the events due.
 /// Unref'd while nothing is due from `gc()`: it never keeps the process

@@ -29,3 +29,4 @@ pub mod payload;
 pub mod sampling;
 pub mod text;
 mod track;
+mod trim;
