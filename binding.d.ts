@@ -159,7 +159,7 @@ export interface CensusResult {
 export declare function censusUnavailableReason(): string | null
 
 /**
- * Drops V8's table of heap snapshot object ids in this thread (about 60–80
+ * Drops V8's table of heap snapshot object ids in this thread (about 90
  * bytes per object of the largest heap snapshotted, kept for the thread's
  * lifetime otherwise) and hands the memory back. Later snapshots number
  * objects afresh, so no snapshot taken after can be matched by id with

@@ -198,7 +198,7 @@ declare namespace memwatch {
     /**
      * Drops V8's table of heap snapshot object ids in this thread, which V8
      * otherwise keeps for the thread's lifetime after any heap snapshot
-     * (about 60-80 bytes per object of the largest heap snapshotted), and
+     * (about 90 bytes per object of the largest heap snapshotted), and
      * returns that memory. Snapshots taken afterwards (HeapDiffs, DevTools,
      * `v8.writeHeapSnapshot()`) number objects afresh, so none of them can
      * be matched by id with a snapshot taken before. Throws an `Error` while

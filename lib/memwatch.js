@@ -162,7 +162,7 @@ const api = {
 
   /**
    * Drops V8's table of heap snapshot object ids in this thread (kept for
-   * its lifetime otherwise: about 60-80 bytes per object of the largest
+   * its lifetime otherwise: about 90 bytes per object of the largest
    * heap snapshotted). Later snapshots number objects afresh. Throws an
    * `Error` while a HeapDiff is open, or where HeapDiffs do not use V8's
    * heap profiler in process.

@@ -46,7 +46,7 @@ pub const MAX_RETAINER_GROUPS: u32 = MAX_GROUPS as u32;
 #[napi]
 pub const MAX_GROUP_NAME_CHARS: u32 = MAX_GROUP_CHARS as u32;
 
-/// Drops V8's table of heap snapshot object ids in this thread (about 60–80
+/// Drops V8's table of heap snapshot object ids in this thread (about 90
 /// bytes per object of the largest heap snapshotted, kept for the thread's
 /// lifetime otherwise) and hands the memory back. Later snapshots number
 /// objects afresh, so no snapshot taken after can be matched by id with
