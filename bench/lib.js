@@ -198,6 +198,32 @@ function peakRssMB() {
 }
 
 /**
+ * The calling process's current and peak RSS in MB, `{ VmRSS, VmHWM }`,
+ * from /proc/self/status (for child measurement scripts; Linux).
+ */
+function procStatusMB() {
+  const out = {}
+  for (const line of fs.readFileSync('/proc/self/status', 'utf8').split('\n')) {
+    const m = /^(VmRSS|VmHWM):\s+(\d+) kB/.exec(line)
+    if (m) out[m[1]] = Number(m[2]) / 1024
+  }
+  return out
+}
+
+/**
+ * Resets the calling process's peak RSS (VmHWM) to its current RSS through
+ * /proc/self/clear_refs; false where the kernel does not allow it.
+ */
+function resetPeakRss() {
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
  * The candidates `[name, label, peer?, ...]` whose peer (if any) loads; for
  * each one left out, a note with the reason goes to `notes`. Never silent.
  */
@@ -226,4 +252,6 @@ module.exports = {
   table,
   machine,
   peakRssMB,
+  procStatusMB,
+  resetPeakRss,
 }

@@ -82,7 +82,7 @@ module.exports = {
       srows.push([
         v.label,
         mb(lib.med(r, 'extraPeakMB')),
-        mb(lib.med(r, 'heldMB')),
+        mb(lib.med(r, 'laterMB')),
         lib.fmt(lib.med(r, 'stopMs'), 0),
         mb(lib.med(r, 'stoppedMB')),
         peer && v.name !== 'ddpprof-sampling-array' ? lib.fmt(lib.pairedRatio(r, peer, 'stoppedMB'), 2) : '–',

@@ -12,7 +12,7 @@
 // records (an object with a string, an array and a nested object each)
 // grown until HEAP_MB MiB are live, for what a census costs per MB of heap.
 
-const fs = require('node:fs')
+const { procStatusMB: status, resetPeakRss } = require('../lib')
 
 const variant = process.argv[2]
 const n = Number(process.argv[3])
@@ -45,24 +45,10 @@ function allocate() {
 
 const memwatch = require(process.env.MEMWATCH_RS)
 
-function status() {
-  const out = {}
-  for (const line of fs.readFileSync('/proc/self/status', 'utf8').split('\n')) {
-    const m = /^(VmRSS|VmHWM):\s+(\d+) kB/.exec(line)
-    if (m) out[m[1]] = Number(m[2]) / 1024
-  }
-  return out
-}
-
 memwatch.gc() // settle the heap
 const heapMB = process.memoryUsage().heapUsed / 2 ** 20
 const before = status()
-let hwmReset = true
-try {
-  fs.writeFileSync('/proc/self/clear_refs', '5') // VmHWM := VmRSS
-} catch {
-  hwmReset = false
-}
+const hwmReset = resetPeakRss() // VmHWM := VmRSS
 const peakBefore = hwmReset ? before.VmRSS : process.resourceUsage().maxRSS / 1024
 const t0 = process.hrtime.bigint()
 let found = -1

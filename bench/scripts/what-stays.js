@@ -17,15 +17,15 @@
 // Reported, in MiB, each against the RSS before the variant (VmRSS, after
 // a census, its trim and gc()): extraPeakMB, the peak during the variant (VmHWM reset through
 // /proc/self/clear_refs); nowMB, right after it and a gc(); laterMB, 1.5 s
-// later (memwatch-rs hands freed memory back to the C allocator's OS a
+// later (memwatch-rs hands what the C allocator kept back to the OS a
 // second after a snapshot or a census); clearedMB, after
-// clearHeapSnapshotIds() (heapdiff); heldMB and stoppedMB, with the sampler
-// still running and after it stopped (the sampling variants).
+// clearHeapSnapshotIds() (heapdiff); stoppedMB, after the sampler stopped
+// (the sampling variants, whose laterMB is held with it still running).
 // Run with --expose-gc: gc() is V8's own in every variant, so that no
 // variant gets memwatch-rs's allocator trims from it.
 
-const fs = require('node:fs')
 const v8 = require('node:v8')
+const { procStatusMB, resetPeakRss } = require('../lib')
 
 const [variant, shape, nArg] = process.argv.slice(2)
 const n = Number(nArg)
@@ -70,14 +70,7 @@ function build() {
 }
 globalThis.kept = build()
 
-function rssMB() {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))
-  return Number(m[1]) / 1024
-}
-function hwmMB() {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))
-  return Number(m[1]) / 1024
-}
+const rssMB = () => procStatusMB().VmRSS
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // Loaded before the baseline in every variant (memwatch-rs also settles
@@ -95,7 +88,7 @@ async function main() {
   gc()
   gc()
   const base = rssMB()
-  fs.writeFileSync('/proc/self/clear_refs', '5') // VmHWM := VmRSS
+  if (!resetPeakRss()) throw new Error('cannot reset the peak RSS (/proc/self/clear_refs)')
   const t0 = process.hrtime.bigint()
   const out = { base }
   if (variant === 'heapdiff' || variant === 'sampling') {
@@ -113,7 +106,7 @@ async function main() {
     throw new Error(`unknown variant ${variant}`)
   }
   out.wallMs = Number(process.hrtime.bigint() - t0) / 1e6
-  out.extraPeakMB = hwmMB() - base
+  out.extraPeakMB = procStatusMB().VmHWM - base
   gc()
   out.nowMB = rssMB() - base
   await sleep(1500)
@@ -122,7 +115,6 @@ async function main() {
     memwatch.clearHeapSnapshotIds()
     out.clearedMB = rssMB() - base
   } else if (variant === 'sampling' || variant === 'ddpprof-sampling') {
-    out.heldMB = out.laterMB
     const s0 = process.hrtime.bigint()
     if (variant === 'sampling') memwatch.stopSampling()
     else ddHeap.stop()
