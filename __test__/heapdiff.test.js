@@ -301,7 +301,7 @@ test("the snapshots' memory goes back to the OS (glibc)", { skip: !process.repor
 const inProcess = { skip: memwatch.HeapDiff.source !== 'v8' && `HeapDiffs use the ${memwatch.HeapDiff.source} source here` }
 
 test("clearHeapSnapshotIds(): V8's id table freed, refused while a HeapDiff is open, later diffs still exact", inProcess, () => {
-  // 1M objects: after a diff V8 keeps ~60-80 bytes of ids per object.
+  // 1M objects: after a diff V8 keeps ~90 bytes of ids per object.
   const r = runChild(`
     const memwatch = require(${JSON.stringify(ROOT)})
     class Small { constructor(i) { this.i = i } }
