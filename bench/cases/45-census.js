@@ -21,6 +21,7 @@ module.exports = {
       ['census-diff', '`new HeapDiff({ census: true })` + `end()`'],
       ['census', 'one `memwatch.census()`'],
       ['gc', 'two `memwatch.gc()` (GC work alone)'],
+      ['v8-query', "Node's `v8.queryObjects(Lone, { format: 'count' })`, 1 match (V8's same walk)"],
     ]
     const rows = []
     const notes = []
@@ -28,8 +29,10 @@ module.exports = {
     const shares = []
     const pauses = []
     const perHeapMB = []
+    const floors = []
     for (const n of sizes) {
-      const variants = kinds.map(([name, label]) => ({ name, label, script: SCRIPT, args: [name, String(n)], timeout: 900_000 }))
+      // --no-warnings: v8.queryObjects() prints an ExperimentalWarning.
+      const variants = kinds.map(([name, label]) => ({ name, label, script: SCRIPT, args: [name, String(n)], nodeArgs: ['--no-warnings'], timeout: 900_000 }))
       console.error(`bench: census with ${n} objects ...`)
       const res = lib.interleave(variants, runs)
       const share = (r) => lib.median(r.filter((x) => !x.error).map((x) => (x.extraPeakMB / x.rssBeforeMB) * 100))
@@ -49,12 +52,23 @@ module.exports = {
           lib.fmt(lib.med(r, 'extraPeakMB'), 1),
           `${lib.fmt(share(r), 1)}%`,
           lib.fmt(lib.med(r, 'rssBeforeMB'), 0),
-          v.name === 'gc' ? '–' : v.name === 'census' ? `Small ${lib.med(r, 'found')}` : String(lib.med(r, 'found')),
+          v.name === 'gc' ? '–' : v.name === 'census' ? `Small ${lib.med(r, 'found')}` : v.name === 'v8-query' ? `Lone ${lib.med(r, 'found')}` : String(lib.med(r, 'found')),
         ])
       }
       if (!lib.firstError(res['census-diff']) && !lib.firstError(res.heapdiff)) {
         speedups.push([n, lib.pairedRatio(res.heapdiff, res['census-diff'], 'wallMs')])
         shares.push([n, share(res['census-diff'])])
+      }
+      if (!lib.firstError(res['v8-query']) && !lib.firstError(res.census)) {
+        floors.push([
+          n,
+          lib.pairedRatio(res.census, res['v8-query'], 'extraPeakMB'),
+          lib.med(res['v8-query'], 'extraPeakMB'),
+          share(res['v8-query']),
+          lib.med(res['v8-query'], 'wallMs'),
+          lib.pairedRatio(res.heapdiff, res['v8-query'], 'wallMs') / 2,
+          lib.pairedRatio(res.census, res['v8-query'], 'wallMs'),
+        ])
       }
       const census = res.census.filter((x) => !x.error && x.objects > 0)
       if (census.length) {
@@ -73,6 +87,16 @@ module.exports = {
     for (const [size, s] of shares) {
       notes.push(`Target: a census diff's extra peak RSS at most ${RSS_TARGET}% of the process's RSS: ${lib.fmt(s, 1)}% at ${n(size)} objects, ${met(s <= RSS_TARGET)}.`)
     }
+    for (const [size, , , , ms, x, c] of floors) {
+      notes.push(
+        `What the speed target is up against, at ${n(size)} objects: a census diff is two of V8's heap walks (QueryObjects), and one walk through Node's own \`v8.queryObjects()\` takes ${lib.fmt(ms, 0)} ms (a census: ${lib.fmt(c, 2)}× that, run by run): \`new HeapDiff()\` + \`end()\` ÷ two such walks = ${lib.fmt(x, 1)}×.`,
+      )
+    }
+    for (const [size, ratio, mb, pct] of floors) {
+      notes.push(
+        `The floor under that target, at ${n(size)} objects: Node's own \`v8.queryObjects()\`, the one other user of V8's heap walk, asked for a class with one instance, needs ${lib.fmt(mb, 1)} MB (${lib.fmt(pct, 1)}% of RSS); one census needs ${lib.fmt(ratio, 2)}× that (run by run). No exported V8 API walks the heap for less.`,
+      )
+    }
     for (const [size, ms, objects] of pauses) {
       notes.push(`Pause of one census on a heap of ${n(objects)} live JS objects: ${lib.fmt((ms * objects) / 1e5, 0)} ms, ${lib.fmt(ms, 0)} ms per 100k objects (the census of the \`suspects\` on \`leak\` costs the same).`)
     }
@@ -88,8 +112,8 @@ module.exports = {
     }
     notes.push(
       "The extra peak RSS of a census is V8's: QueryObjects marks every reachable heap object into a hash set (about 40 bytes per object, freed when the census returns), so it grows with the live heap, not with the number of groups; memwatch-rs's own memory is per V8 map and per group.",
-      'A census runs V8\'s full GCs first (`CollectAllAvailableGarbage`, like the "gc" row) and then two walks of the reachable heap; the time left over a bare walk is in V8 (a census whose filter does nothing costs the same).',
-      'found = `+` reported for the 10k new objects (must be 10000); for one census, the N objects counted.',
+      'A census runs V8\'s full GCs first (`CollectAllAvailableGarbage`, like the "gc" row) and then two walks of the reachable heap, all inside V8\'s QueryObjects; the `v8.queryObjects` row is the same call with Node\'s per-object check instead of memwatch-rs\'s.',
+      'found = `+` reported for the 10k new objects (must be 10000); for one census, the N objects counted; for `v8.queryObjects`, the instances of its class `Lone` (one).',
     )
     return {
       what:

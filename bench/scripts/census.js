@@ -4,6 +4,10 @@
 //   census-diff  new HeapDiff({ census: true }) + 10k new objects + end()
 //   census       one memwatch.census()
 //   gc           two memwatch.gc() around 10k new objects (the GC work alone)
+//   v8-query     Node's own v8.queryObjects(Lone, { format: 'count' }): the
+//                same V8 walk a census rides on (HeapProfiler::QueryObjects,
+//                its GCs and its reachability filter), matching one object,
+//                so it holds no handle per match; the floor of that API
 // Prints one JSON line: wall ms, the process's RSS before (after a settling
 // gc()), its extra peak RSS during the variant (VmHWM reset through
 // /proc/self/clear_refs, else maxRSS), the + found for the new objects, and
@@ -38,6 +42,9 @@ if (heapMBTarget) {
 } else {
   for (let i = 0; i < n; i++) keep[i] = new Small(i)
 }
+// One instance, for v8-query to look for (its match costs nothing).
+class Lone {}
+globalThis.lone = new Lone()
 const fresh = (globalThis.fresh = [])
 function allocate() {
   for (let i = 0; i < NEW; i++) fresh.push(new Fresh(i))
@@ -67,6 +74,10 @@ if (variant === 'heapdiff' || variant === 'census-diff') {
   memwatch.gc()
   allocate()
   memwatch.gc()
+} else if (variant === 'v8-query') {
+  const v8 = require('node:v8')
+  if (typeof v8.queryObjects !== 'function') throw new Error(`v8.queryObjects() is not in Node ${process.version}`)
+  found = v8.queryObjects(Lone, { format: 'count' })
 } else {
   throw new Error(`unknown variant ${variant}`)
 }
