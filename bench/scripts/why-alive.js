@@ -16,9 +16,14 @@
 //   memlab-files DIR   memlab's analysis of the three files only
 //   ours-files DIR     memwatch-rs's JSON reader on baseline + final: diff and
 //                      retainer paths (`memwatch-rs diff --retainers 5`, no V8 snapshot)
+//   v8-snapshot N      the floor of any in-process route: one V8 heap snapshot
+//                      of the leaked heap, generated and dropped unread (Node's
+//                      v8.getHeapSnapshot() generates it in the call; its
+//                      stream would serialize it only when read)
 
 const fs = require('node:fs')
 const path = require('node:path')
+const { peakRssMB } = require('../lib')
 
 const [variant, arg] = process.argv.slice(2)
 const NEW = 10_000
@@ -57,7 +62,6 @@ function leak() {
   for (let i = 0; i < NEW; i++) app.cache.set('k' + i, new Fresh(i))
 }
 
-const peakRssMB = () => process.resourceUsage().maxRSS / 1024
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6
 const out = (o) => process.stdout.write(JSON.stringify({ ...o, peakRssMB: peakRssMB() }) + '\n')
 
@@ -94,6 +98,17 @@ const variants = {
     const wallMs = ms(t0)
     const fresh = d.change.details.find((x) => x.what === 'Fresh')
     out({ wallMs, found: fresh && fresh['+'] === NEW && PATH.test(fresh.retainers[0].path) ? 1 : 0, path: fresh && fresh.retainers[0].path })
+  },
+
+  'v8-snapshot'(n) {
+    const v8 = require('node:v8')
+    heap(n)
+    leak()
+    const t0 = process.hrtime.bigint()
+    const stream = v8.getHeapSnapshot()
+    const wallMs = ms(t0)
+    stream.destroy()
+    out({ wallMs, found: 0 })
   },
 
   async 'memlab-inprocess'(n) {
