@@ -11,6 +11,8 @@ const SCRIPT = path.join(__dirname, '..', 'scripts', 'census.js')
 const TIME_TARGET = 5 // × faster than new HeapDiff() + end()
 const TIME_AIM = 10
 const RSS_TARGET = 5 // % of the process's RSS
+// The class whose instances a variant's "found" counts, where it is not Fresh.
+const FOUND_CLASS = { census: 'Small ', 'v8-query': 'Lone ' }
 
 module.exports = {
   title: 'Heap census: census diff vs HeapDiff, and the pause of one census',
@@ -52,7 +54,7 @@ module.exports = {
           lib.fmt(lib.med(r, 'extraPeakMB'), 1),
           `${lib.fmt(share(r), 1)}%`,
           lib.fmt(lib.med(r, 'rssBeforeMB'), 0),
-          v.name === 'gc' ? '–' : v.name === 'census' ? `Small ${lib.med(r, 'found')}` : v.name === 'v8-query' ? `Lone ${lib.med(r, 'found')}` : String(lib.med(r, 'found')),
+          v.name === 'gc' ? '–' : `${FOUND_CLASS[v.name] || ''}${lib.med(r, 'found')}`,
         ])
       }
       if (!lib.firstError(res['census-diff']) && !lib.firstError(res.heapdiff)) {
@@ -60,15 +62,15 @@ module.exports = {
         shares.push([n, share(res['census-diff'])])
       }
       if (!lib.firstError(res['v8-query']) && !lib.firstError(res.census)) {
-        floors.push([
-          n,
-          lib.pairedRatio(res.census, res['v8-query'], 'extraPeakMB'),
-          lib.med(res['v8-query'], 'extraPeakMB'),
-          share(res['v8-query']),
-          lib.med(res['v8-query'], 'wallMs'),
-          lib.pairedRatio(res.heapdiff, res['v8-query'], 'wallMs') / 2,
-          lib.pairedRatio(res.census, res['v8-query'], 'wallMs'),
-        ])
+        floors.push({
+          size: n,
+          walkMB: lib.med(res['v8-query'], 'extraPeakMB'),
+          walkShare: share(res['v8-query']),
+          walkMs: lib.med(res['v8-query'], 'wallMs'),
+          censusPerWalkMB: lib.pairedRatio(res.census, res['v8-query'], 'extraPeakMB'),
+          censusPerWalkMs: lib.pairedRatio(res.census, res['v8-query'], 'wallMs'),
+          heapdiffPerTwoWalks: lib.pairedRatio(res.heapdiff, res['v8-query'], 'wallMs') / 2,
+        })
       }
       const census = res.census.filter((x) => !x.error && x.objects > 0)
       if (census.length) {
@@ -87,14 +89,14 @@ module.exports = {
     for (const [size, s] of shares) {
       notes.push(`Target: a census diff's extra peak RSS at most ${RSS_TARGET}% of the process's RSS: ${lib.fmt(s, 1)}% at ${n(size)} objects, ${met(s <= RSS_TARGET)}.`)
     }
-    for (const [size, , , , ms, x, c] of floors) {
+    for (const f of floors) {
       notes.push(
-        `What the speed target is up against, at ${n(size)} objects: a census diff is two of V8's heap walks (QueryObjects), and one walk through Node's own \`v8.queryObjects()\` takes ${lib.fmt(ms, 0)} ms (a census: ${lib.fmt(c, 2)}× that, run by run): \`new HeapDiff()\` + \`end()\` ÷ two such walks = ${lib.fmt(x, 1)}×.`,
+        `What the speed target is up against, at ${n(f.size)} objects: a census diff is two of V8's heap walks (QueryObjects), and one walk through Node's own \`v8.queryObjects()\` takes ${lib.fmt(f.walkMs, 0)} ms (a census: ${lib.fmt(f.censusPerWalkMs, 2)}× that, run by run): \`new HeapDiff()\` + \`end()\` ÷ two such walks = ${lib.fmt(f.heapdiffPerTwoWalks, 1)}×.`,
       )
     }
-    for (const [size, ratio, mb, pct] of floors) {
+    for (const f of floors) {
       notes.push(
-        `The floor under that target, at ${n(size)} objects: Node's own \`v8.queryObjects()\`, the one other user of V8's heap walk, asked for a class with one instance, needs ${lib.fmt(mb, 1)} MB (${lib.fmt(pct, 1)}% of RSS); one census needs ${lib.fmt(ratio, 2)}× that (run by run). No exported V8 API walks the heap for less.`,
+        `The floor under that target, at ${n(f.size)} objects: Node's own \`v8.queryObjects()\`, the one other user of V8's heap walk, asked for a class with one instance, needs ${lib.fmt(f.walkMB, 1)} MB (${lib.fmt(f.walkShare, 1)}% of RSS); one census needs ${lib.fmt(f.censusPerWalkMB, 2)}× that (run by run). No exported V8 API walks the heap for less.`,
       )
     }
     for (const [size, ms, objects] of pauses) {
